@@ -1,0 +1,58 @@
+# The README's two commands, `make run` and `make test`, and the helpers they stand on.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CATALOGS := $(wildcard locales/*/LC_MESSAGES/portal.po)
+COMPILED := $(CATALOGS:.po=.mo)
+
+.PHONY: setup run test lint contracts types pytest i18n bench clean
+
+# Create the virtual environment and install the project with its dev extra.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+locales/%/LC_MESSAGES/portal.mo: locales/%/LC_MESSAGES/portal.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -D portal -i $< -o $@
+
+setup: $(STAMP) $(COMPILED)
+
+run: setup
+	@if [ "$$(uname)" = "Linux" ] && [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ]; then \
+		echo "No display found: running the headless walkthrough (aic-portal demo) instead."; \
+		$(BIN)/aic-portal demo; \
+	else \
+		$(BIN)/aic-portal-gui; \
+	fi
+
+test: setup lint contracts types pytest
+
+lint: setup
+	$(BIN)/ruff check portal ui tests
+	$(BIN)/ruff format --check portal ui tests
+
+contracts: setup
+	$(BIN)/lint-imports
+
+types: setup
+	$(BIN)/mypy
+
+pytest: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest
+
+# Extract messages from portal/ and ui/, merge them into every catalog, compile.
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F pyproject.toml -k N_ -k pgettext:1c,2 --sort-by-file \
+		--project "AIC Partner Portal" --copyright-holder "AIC-Platform" \
+		-o locales/portal.pot portal ui
+	$(BIN)/pybabel update -D portal -i locales/portal.pot -d locales --no-fuzzy-matching
+	$(BIN)/pybabel compile --statistics -D portal -d locales
+
+bench: setup
+	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/python tests/benchmarks/startup.py
+
+clean:
+	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache locales/*/LC_MESSAGES/*.mo

@@ -1,0 +1,1 @@
+"""Hardware-backend conformance: runs, their results and the reports the marketplace verifies."""

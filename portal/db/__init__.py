@@ -1,0 +1,1 @@
+"""The local SQLite store: typed models, engine settings and migrations that run at start."""

@@ -1,0 +1,1 @@
+"""Offline certification exams: packages, sittings, submissions and certificates."""

@@ -1,0 +1,1 @@
+"""Plugin projects: the folders a partner packages and publishes to the marketplace."""

@@ -1,0 +1,22 @@
+"""How long this process has been alive, for the start-up budget (stdlib only, imported first)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+_IMPORTED_AT = time.perf_counter()
+
+
+def process_age_ms() -> float:
+    """Milliseconds since the OS started this process (Linux), else since this module loaded."""
+    if sys.platform.startswith("linux"):
+        try:
+            with open(f"/proc/{os.getpid()}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+            started = int(fields[19]) / os.sysconf("SC_CLK_TCK")
+            return (time.clock_gettime(time.CLOCK_BOOTTIME) - started) * 1000.0
+        except (OSError, IndexError, ValueError):
+            pass
+    return (time.perf_counter() - _IMPORTED_AT) * 1000.0

@@ -1,0 +1,1 @@
+"""Moving records between the local store and the marketplace."""

@@ -1,0 +1,126 @@
+"""`aic-portal-gui`: paint the shell first, then open the store and load pages on workers."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from portal import __version__
+from portal.proctime import process_age_ms
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+
+
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="aic-portal-gui", description="AIC Partner Portal")
+    parser.add_argument(
+        "--data-dir", help="folder for the database, settings, logs and keys (default: per user)"
+    )
+    parser.add_argument(
+        "--measure-startup",
+        action="store_true",
+        help="print the milliseconds from process start to the first painted window, then exit "
+        "once the store is open and the pages are loaded",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    return parser.parse_args(argv)
+
+
+class Shell:
+    """The application, its shared state and the current window (rebuilt on a language change)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        from portal.startup import locale_for, start_session
+        from ui.qt_locale import apply_qt_locale
+        from ui.state import AppState
+
+        self.args = args
+        data_dir, settings, self.settings_problem = start_session(self.args.data_dir)
+        existing = QApplication.instance()
+        self.app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
+        self.app.setApplicationName("AIC Partner Portal")
+        self.app.setOrganizationName("AIC-Platform")
+        self.app.setApplicationVersion(__version__)
+        apply_qt_locale(self.app, locale_for(settings))
+        self.state = AppState(data_dir, settings)
+        self.window = self._new_window()
+        self.app.aboutToQuit.connect(self._shutdown)
+
+    def _new_window(self) -> MainWindow:
+        from ui.main_window import MainWindow
+
+        return MainWindow(self.state, on_language=self.switch_language)
+
+    def start(self) -> None:
+        """Show the window; heavy work starts once it has been painted."""
+        from ui.first_paint import on_first_paint
+
+        on_first_paint(self.window, self._after_first_paint)
+        self.window.show()
+
+    def _after_first_paint(self) -> None:
+        if self.args.measure_startup:
+            print(f"startup_ms={process_age_ms():.1f}", flush=True)
+            self._quit_when_idle()
+        self.state.open_store()
+        if self.settings_problem:
+            from portal.errors import InputError
+            from ui.dialogs import show_error
+
+            show_error(self.window, InputError(self.settings_problem))
+
+    def _quit_when_idle(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        from ui.operations import running_operations
+
+        def check() -> None:
+            if self.state.store is not None and not running_operations():
+                self.app.quit()
+            else:
+                QTimer.singleShot(20, check)
+
+        self.state.sig_store_failed.connect(lambda _error: self.app.exit(1))
+        QTimer.singleShot(20, check)
+
+    def switch_language(self, code: str) -> None:
+        """Save the choice, switch catalogs and Qt's locale, and rebuild the window in place."""
+        from dataclasses import replace
+
+        from portal.i18n import set_locale
+        from portal.startup import locale_for
+        from ui.qt_locale import apply_qt_locale
+
+        self.state.update_settings(language=code)
+        locale = locale_for(replace(self.state.settings, language=code))
+        set_locale(locale)
+        apply_qt_locale(self.app, locale)
+        old = self.window
+        self.window = self._new_window()
+        self.window.setGeometry(old.geometry())
+        self.window.show_page(old.current_page())
+        self.window.show()
+        old.close()
+        old.deleteLater()
+
+    def _shutdown(self) -> None:
+        from ui.operations import cancel_all, wait_for_workers
+
+        cancel_all()
+        wait_for_workers(5000)
+        self.state.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the GUI; returns the exit status."""
+    shell = Shell(_arguments(sys.argv[1:] if argv is None else argv))
+    shell.start()
+    return shell.app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Words for the states the store records, in the user's language."""
+
+from __future__ import annotations
+
+from portal.db.enums import OutboxState, PartnerType, RunStatus
+from portal.i18n import pgettext
+
+
+def partner_type(value: PartnerType) -> str:
+    """A partner organisation's type."""
+    return {
+        PartnerType.CLOUD: pgettext("partner type", "Cloud provider"),
+        PartnerType.HARDWARE: pgettext("partner type", "Hardware vendor"),
+        PartnerType.ACADEMIC: pgettext("partner type", "Academic"),
+        PartnerType.REGIONAL: pgettext("partner type", "Regional partner"),
+        PartnerType.STANDARDS_BODY: pgettext("partner type", "Standards body"),
+        PartnerType.SYSTEM_INTEGRATOR: pgettext("partner type", "System integrator"),
+    }[value]
+
+
+def outbox_state(value: OutboxState) -> str:
+    """Where one queued action stands."""
+    return {
+        OutboxState.PENDING: pgettext("outbox", "Waiting"),
+        OutboxState.IN_FLIGHT: pgettext("outbox", "Sending"),
+        OutboxState.DELIVERED: pgettext("outbox", "Delivered"),
+        OutboxState.FAILED: pgettext("outbox", "Failed"),
+    }[value]
+
+
+def run_status(value: RunStatus) -> str:
+    """The overall state of a conformance run."""
+    return {
+        RunStatus.RUNNING: pgettext("conformance run", "Running"),
+        RunStatus.PASSED: pgettext("conformance run", "Passed"),
+        RunStatus.FAILED: pgettext("conformance run", "Failed"),
+        RunStatus.ERROR: pgettext("conformance run", "Error"),
+        RunStatus.CANCELLED: pgettext("conformance run", "Cancelled"),
+    }[value]

@@ -1,0 +1,148 @@
+"""The main window: a navigation rail, the pages, menus and a status bar that tells sync state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QSize, Qt, QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QStyle,
+    QWidget,
+)
+
+from portal.i18n import _, format_number, ngettext
+from portal.sync.connectivity import Reachability
+from ui.dialogs import AboutDialog, show_error
+from ui.pages.conformance import ConformancePage
+from ui.pages.dashboard import DashboardPage
+from ui.pages.exams import ExamsPage
+from ui.pages.plugins import PluginsPage
+from ui.pages.settings import SettingsPage
+from ui.pages.sync import SyncPage
+from ui.state import AppState
+
+PAGES = ("dashboard", "plugins", "conformance", "exams", "sync", "settings")
+
+
+class MainWindow(QMainWindow):
+    """One per language: switching language builds a new one on the same AppState."""
+
+    def __init__(self, state: AppState, *, on_language: Callable[[str], None]) -> None:
+        super().__init__()
+        self.state = state
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(_("AIC Partner Portal"))
+        self.resize(1100, 720)
+        style = self.style()
+        icon = QStyle.StandardPixmap
+        entries = [
+            ("dashboard", _("Dashboard"), icon.SP_ComputerIcon, DashboardPage(state)),
+            ("plugins", _("Plugins"), icon.SP_DirIcon, PluginsPage(state)),
+            ("conformance", _("Conformance"), icon.SP_DialogApplyButton, ConformancePage(state)),
+            ("exams", _("Exams"), icon.SP_FileDialogDetailedView, ExamsPage(state)),
+            ("sync", _("Sync"), icon.SP_BrowserReload, SyncPage(state)),
+            ("settings", _("Settings"), icon.SP_FileDialogInfoView,
+             SettingsPage(state, on_language=on_language)),
+        ]
+        self.rail = QListWidget()
+        self.rail.setObjectName("navigationRail")
+        self.rail.setIconSize(QSize(22, 22))
+        self.rail.setSpacing(2)
+        self.stack = QStackedWidget()
+        self.pages: dict[str, QWidget] = {}
+        go_menu_actions = []
+        for number, (key, label, pixmap, page) in enumerate(entries, start=1):
+            item = QListWidgetItem(style.standardIcon(pixmap), label)
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            self.rail.addItem(item)
+            self.stack.addWidget(page)
+            self.pages[key] = page
+            action = QAction(label, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{number}"))
+            action.triggered.connect(lambda _checked=False, k=key: self.show_page(k))
+            go_menu_actions.append(action)
+        self.rail.setFixedWidth(max(170, self.rail.sizeHintForColumn(0) + 36))
+        self.rail.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.rail.setCurrentRow(0)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.addWidget(self.rail)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self._build_menus(go_menu_actions)
+
+        self.connection = QLabel()
+        self.connection.setObjectName("connectionStatus")
+        self.waiting = QLabel()
+        self.waiting.setObjectName("waitingStatus")
+        self.statusBar().addPermanentWidget(self.connection)
+        self.statusBar().addPermanentWidget(self.waiting)
+        state.sig_reachability.connect(self._show_reachability)
+        state.sig_waiting.connect(self._show_waiting)
+        state.sig_store_failed.connect(lambda error: show_error(self, error))
+        self._show_reachability(state.reachability)
+        self.waiting.setText(_("Opening the local store…") if state.store is None else "")
+        if state.store is not None:
+            state.count_waiting()
+
+    def _build_menus(self, go_actions: list[QAction]) -> None:
+        file_menu = self.menuBar().addMenu(_("&File"))
+        plugins = self.pages["plugins"]
+        assert isinstance(plugins, PluginsPage)
+        add = QAction(_("Add plugin folder…"), self)
+        add.triggered.connect(lambda: (self.show_page("plugins"), plugins.choose_folder()))
+        file_menu.addAction(add)
+        file_menu.addSeparator()
+        quit_action = QAction(_("&Quit"), self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        go_menu = self.menuBar().addMenu(_("&Go"))
+        for action in go_actions:
+            go_menu.addAction(action)
+        help_menu = self.menuBar().addMenu(_("&Help"))
+        logs = QAction(_("Open log folder"), self)
+        logs.triggered.connect(
+            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.state.data_dir.logs)))
+        )
+        help_menu.addAction(logs)
+        about = QAction(_("&About AIC Partner Portal"), self)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        about.triggered.connect(self.show_about)
+        help_menu.addAction(about)
+
+    def show_page(self, key: str) -> None:
+        """Switch to the page named `key` (one of PAGES)."""
+        self.rail.setCurrentRow(PAGES.index(key))
+
+    def current_page(self) -> str:
+        """The key of the page shown now."""
+        return PAGES[self.stack.currentIndex()]
+
+    def show_about(self) -> None:
+        """Open the About dialog."""
+        AboutDialog(self, data_dir=str(self.state.data_dir.root)).open()
+
+    def _show_reachability(self, answer: Reachability) -> None:
+        if answer.online:
+            self.connection.setText("● " + _("Online"))
+            self.connection.setToolTip(self.state.settings.marketplace_url or "")
+        else:
+            self.connection.setText("○ " + _("Offline"))
+            self.connection.setToolTip(answer.reason or "")
+
+    def _show_waiting(self, count: int) -> None:
+        self.waiting.setText(
+            ngettext("{n} item waiting to sync", "{n} items waiting to sync", count).format(
+                n=format_number(count)
+            )
+        )

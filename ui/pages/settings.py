@@ -1,0 +1,97 @@
+"""Settings: language, marketplace address, and where this data dir keeps its files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from portal.errors import InputError
+from portal.i18n import _, available_locales, language_name
+from portal.settings import SYSTEM_LANGUAGE, validate_marketplace_url
+from ui.state import AppState
+from ui.widgets import heading
+
+
+class SettingsPage(QWidget):
+    """Changes apply at once: a new language rebuilds the window, an address is probed."""
+
+    def __init__(self, state: AppState, *, on_language: Callable[[str], None]) -> None:
+        super().__init__()
+        self.state = state
+        self._on_language = on_language
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading(_("Settings")))
+        form = QFormLayout()
+        self.language = QComboBox()
+        self.language.setObjectName("language")
+        self.language.addItem(_("System default"), SYSTEM_LANGUAGE)
+        for code in available_locales():
+            self.language.addItem(language_name(code), code)
+        self.language.setCurrentIndex(max(0, self.language.findData(state.settings.language)))
+        self.language.currentIndexChanged.connect(self._language_chosen)
+        form.addRow(_("Language"), self.language)
+
+        self.marketplace = QLineEdit(state.settings.marketplace_url or "")
+        self.marketplace.setObjectName("marketplace")
+        self.marketplace.setPlaceholderText("https://marketplace.example.com")
+        self.marketplace.returnPressed.connect(self.save_marketplace)
+        save = QPushButton(_("Save"))
+        save.clicked.connect(self.save_marketplace)
+        row = QHBoxLayout()
+        row.addWidget(self.marketplace, 1)
+        row.addWidget(save)
+        form.addRow(_("Marketplace address"), row)
+        self.marketplace_problem = QLabel()
+        self.marketplace_problem.setObjectName("problem")
+        self.marketplace_problem.setWordWrap(True)
+        self.marketplace_problem.setStyleSheet("color: #b00020;")
+        self.marketplace_problem.hide()
+        form.addRow("", self.marketplace_problem)
+
+        data = state.data_dir
+        for label, path in ((_("Data dir"), data.root), (_("Log file"), data.log_file)):
+            value = QLabel(str(path))
+            value.setWordWrap(True)
+            folder = path if path.is_dir() else path.parent
+            button = QPushButton(_("Open folder"))
+            button.clicked.connect(
+                lambda _checked=False, f=folder: QDesktopServices.openUrl(QUrl.fromLocalFile(str(f)))
+            )
+            line = QHBoxLayout()
+            line.addWidget(value, 1)
+            line.addWidget(button)
+            form.addRow(label, line)
+        layout.addLayout(form)
+        layout.addStretch(1)
+
+    def _language_chosen(self, index: int) -> None:
+        code = self.language.itemData(index)
+        if code and code != self.state.settings.language:
+            self._on_language(code)
+
+    def save_marketplace(self) -> None:
+        """Check the address as typed; save it, or say what is wrong next to the field."""
+        text = self.marketplace.text().strip()
+        try:
+            url = validate_marketplace_url(text) if text else None
+        except InputError as exc:
+            self.marketplace_problem.setText(exc.message)
+            self.marketplace_problem.show()
+            return
+        self.marketplace_problem.hide()
+        self.state.update_settings(marketplace_url=url)
+        status = getattr(self.window(), "statusBar", None)
+        if status is not None:
+            status().showMessage(_("Settings saved."), 5000)

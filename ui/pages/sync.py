@@ -1,0 +1,85 @@
+"""The marketplace connection and the outbox of actions waiting to reach it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+
+from portal.i18n import _, format_datetime, format_number
+from portal.sync.connectivity import Reachability
+from ui.labels import outbox_state
+from ui.pages.base import Page
+from ui.state import AppState
+from ui.widgets import EmptyState, RecordTable
+
+if TYPE_CHECKING:
+    from portal.db.store import Store
+    from portal.sync.outbox import OutboxEntry
+
+
+class SyncPage(Page):
+    """Shows whether the marketplace answers and what the outbox holds."""
+
+    def __init__(self, state: AppState) -> None:
+        super().__init__(state, _("Sync"))
+        self.connection = QLabel()
+        self.connection.setObjectName("connection")
+        self.connection.setWordWrap(True)
+        check = QPushButton(_("Check now"))
+        check.clicked.connect(state.check_reachability)
+        self.actions_bar.addWidget(check)
+        self.layout().insertWidget(1, self.connection)
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.table = RecordTable(
+            [_("Resource"), _("Action"), _("State"), _("Attempts"), _("Queued"), _("Last error")]
+        )
+        layout.addWidget(self.table)
+        self.install(
+            empty=EmptyState(
+                _("Nothing waiting to sync"),
+                _("What you do offline (publishing a plugin, submitting a conformance report or "
+                  "an exam) is saved here first and delivered exactly once when the marketplace "
+                  "can be reached."),
+            ),
+            content=content,
+            load=_load,
+            show=self._show,
+        )
+        state.sig_reachability.connect(self._reachability)
+        state.sig_settings_changed.connect(lambda: self._reachability(state.reachability))
+        self._reachability(state.reachability)
+
+    def _reachability(self, answer: Reachability) -> None:
+        url = self.state.settings.marketplace_url
+        if answer.online:
+            self.connection.setText(_("Online: {url}").format(url=url))
+        elif url:
+            self.connection.setText(
+                _("Offline: {reason} ({url})").format(reason=answer.reason, url=url)
+            )
+        else:
+            self.connection.setText(
+                _("Offline: {reason} Set the marketplace address in Settings (Ctrl+6).").format(
+                    reason=answer.reason
+                )
+            )
+
+    def _show(self, items: list[OutboxEntry]) -> bool:
+        self.table.set_rows(
+            [
+                [i.resource, i.action, outbox_state(i.state), format_number(i.attempts),
+                 format_datetime(i.created_at), i.last_error or ""]
+                for i in items
+            ],
+            keys=[i.id for i in items],
+        )
+        return bool(items)
+
+
+def _load(store: Store) -> list[OutboxEntry]:
+    from portal.sync.outbox import list_outbox
+
+    return list_outbox(store)

@@ -1,0 +1,117 @@
+"""What the open windows share: the data dir, the settings, the store once open, and its changes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from portal.i18n import _
+from portal.paths import DataDir
+from portal.settings import Settings, save_settings
+from portal.sync.connectivity import Reachability, probe_marketplace
+from ui.operations import CoreOp, OpContext
+
+if TYPE_CHECKING:
+    from portal.db.store import Store
+
+log = logging.getLogger(__name__)
+
+PROBE_INTERVAL_MS = 60_000
+
+
+class AppState(QObject):
+    """One per process; pages listen to its signals instead of polling the store."""
+
+    sig_store_ready = Signal()
+    """The store is open at the current schema; pages may load their records."""
+    sig_store_failed = Signal(object)
+    """The store could not be opened or upgraded; carries the typed error."""
+    sig_changed = Signal()
+    """Records changed; pages reload what they show."""
+    sig_waiting = Signal(int)
+    """The number of outbox items waiting to be delivered."""
+    sig_reachability = Signal(object)
+    """A new answer about whether the marketplace can be reached."""
+    sig_settings_changed = Signal()
+    """The user saved new settings."""
+
+    def __init__(self, data_dir: DataDir, settings: Settings) -> None:
+        super().__init__()
+        self.data_dir = data_dir
+        self.settings = settings
+        self.store: Store | None = None
+        self.reachability = Reachability(False, _("Checking the marketplace…"))
+        self._probe_timer = QTimer(self)
+        self._probe_timer.setInterval(PROBE_INTERVAL_MS)
+        self._probe_timer.timeout.connect(self.check_reachability)
+        self.sig_changed.connect(self.count_waiting)
+
+    def open_store(self) -> None:
+        """Open (creating or upgrading) the database on a worker, then tell every page."""
+        data_dir = self.data_dir
+
+        def open_it(_ctx: OpContext) -> Store:
+            from portal.db.store import Store
+
+            return Store.open(data_dir)
+
+        CoreOp(None, open_it, writes=True, name="open store").success(self._store_opened).failure(
+            self.sig_store_failed.emit
+        ).run_in_background()
+
+    def _store_opened(self, store: Store) -> None:
+        self.store = store
+        self.sig_store_ready.emit()
+        self.count_waiting()
+        self.check_reachability()
+        self._probe_timer.start()
+
+    def count_waiting(self) -> None:
+        """Recount the outbox items waiting to sync, for the status bar."""
+        store = self.store
+        if store is None:
+            return
+        from portal.overview import waiting_to_sync
+
+        CoreOp(None, lambda _ctx: waiting_to_sync(store), name="count waiting").success(
+            self.sig_waiting.emit
+        ).failure(lambda exc: log.warning("could not count the outbox: %s", exc)).run_in_background()
+
+    def check_reachability(self) -> None:
+        """Probe the configured marketplace on a worker and publish the answer."""
+        url = self.settings.marketplace_url
+        CoreOp(None, lambda _ctx: probe_marketplace(url), name="probe marketplace").success(
+            self._reachability_known
+        ).run_in_background()
+
+    def _reachability_known(self, answer: Reachability) -> None:
+        self.reachability = answer
+        self.sig_reachability.emit(answer)
+
+    def update_settings(self, **changes: object) -> None:
+        """Save changed settings on the write worker, then tell whoever shows them."""
+        new = replace(self.settings, **changes)  # type: ignore[arg-type]
+        path = self.data_dir.settings
+
+        def write(_ctx: OpContext) -> None:
+            save_settings(path, new)
+
+        CoreOp(None, write, writes=True, name="save settings").success(
+            lambda _none: self._settings_saved(new)
+        ).run_in_background()
+
+    def _settings_saved(self, new: Settings) -> None:
+        marketplace_changed = new.marketplace_url != self.settings.marketplace_url
+        self.settings = new
+        self.sig_settings_changed.emit()
+        if marketplace_changed:
+            self.check_reachability()
+
+    def close(self) -> None:
+        """Stop probing and release the database."""
+        self._probe_timer.stop()
+        if self.store is not None:
+            self.store.close()
