@@ -40,4 +40,3 @@ def keyring_status() -> KeyringStatus:
     name = f"{type(backend).__module__}.{type(backend).__qualname__}"
     usable = not isinstance(backend, fail.Keyring | null.Keyring) and backend.priority > 0
     return KeyringStatus(backend=name, usable=usable)
-

@@ -1,4 +1,4 @@
-"""Progress and cancellation for long core work, so one function serves the CLI, tests and the UI."""
+"""Progress and cancellation for long core work, so one function serves CLI, tests and UI."""
 
 from __future__ import annotations
 

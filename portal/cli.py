@@ -73,8 +73,11 @@ def info(obj: CliContext) -> None:
     keyring_line = keyring.backend + (
         ""
         if keyring.usable
-        else " — " + _("cannot hold secrets; install and unlock an OS keyring (Secret Service, "
-        "KWallet, macOS Keychain or Windows Credential Manager)")
+        else " — "
+        + _(
+            "cannot hold secrets; install and unlock an OS keyring (Secret Service, "
+            "KWallet, macOS Keychain or Windows Credential Manager)"
+        )
     )
     locale = current_locale()
     direction = _("right to left") if text_direction(locale) == "rtl" else _("left to right")

@@ -47,14 +47,26 @@ def walkthrough(data_dir: DataDir, settings: Settings, *, echo: Callable[[str], 
     try:
         after = store.revision()
         if before == after:
-            echo("   " + _("{path}: schema {revision}, current").format(
-                path=data_dir.database, revision=after))
+            echo(
+                "   "
+                + _("{path}: schema {revision}, current").format(
+                    path=data_dir.database, revision=after
+                )
+            )
         else:
-            echo("   " + _("{path}: upgraded from {before} to schema {revision}").format(
-                path=data_dir.database, before=before or _("empty"), revision=after))
+            echo(
+                "   "
+                + _("{path}: upgraded from {before} to schema {revision}").format(
+                    path=data_dir.database, before=before or _("empty"), revision=after
+                )
+            )
         for table, rows in table_counts(store).items():
-            echo("   " + ngettext("{table}: {n} row", "{table}: {n} rows", rows).format(
-                table=table, n=format_number(rows)))
+            echo(
+                "   "
+                + ngettext("{table}: {n} row", "{table}: {n} rows", rows).format(
+                    table=table, n=format_number(rows)
+                )
+            )
     finally:
         store.close()
 
@@ -64,24 +76,35 @@ def walkthrough(data_dir: DataDir, settings: Settings, *, echo: Callable[[str], 
     try:
         for code in available_locales():
             set_locale(code)
-            echo("   " + " · ".join([
-                f"{code} ({language_name(code)}, {text_direction(code)})",
-                format_number(1234567.891),
-                format_money(Decimal("1499.50"), "USD"),
-                format_date(sample_time.date(), length="long"),
-                format_duration(5400, granularity="minute"),
-            ]))
+            echo(
+                "   "
+                + " · ".join(
+                    [
+                        f"{code} ({language_name(code)}, {text_direction(code)})",
+                        format_number(1234567.891),
+                        format_money(Decimal("1499.50"), "USD"),
+                        format_date(sample_time.date(), length="long"),
+                        format_duration(5400, granularity="minute"),
+                    ]
+                )
+            )
     finally:
         set_locale(chosen)
 
     heading(_("Secrets"))
     keyring = keyring_status()
     if keyring.usable:
-        echo("   " + _("Tokens and key passphrases go to {backend}.").format(backend=keyring.backend))
+        echo(
+            "   " + _("Tokens and key passphrases go to {backend}.").format(backend=keyring.backend)
+        )
     else:
-        echo("   " + _("No usable OS keyring ({backend}): signing in and signing keys will ask you "
-                      "to install or unlock one; nothing is stored in plain text.").format(
-                          backend=keyring.backend))
+        echo(
+            "   "
+            + _(
+                "No usable OS keyring ({backend}): signing in and signing keys will ask you "
+                "to install or unlock one; nothing is stored in plain text."
+            ).format(backend=keyring.backend)
+        )
 
     heading(_("Marketplace"))
     reach = probe_marketplace(settings.marketplace_url)

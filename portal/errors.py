@@ -40,7 +40,7 @@ class StorageError(PortalError):
     kind = ErrorKind.STORAGE
 
 
-class Cancelled(PortalError):
+class Cancelled(PortalError):  # noqa: N818 - a cancel is not an error to the user
     """The user cancelled a long operation; callers show nothing."""
 
     kind = ErrorKind.CANCELLED

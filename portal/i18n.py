@@ -1,4 +1,4 @@
-"""Translations and CLDR formatting in one place, so every layer speaks the user's language alike."""
+"""Translations and CLDR formatting in one place, so every layer speaks the user's language."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def pgettext(context: str, message: str) -> str:
     return _translations.pgettext(context, message)
 
 
-def N_(message: str) -> str:
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention
     """Mark a message for extraction where it must be translated later, at display time."""
     return message
 
@@ -138,9 +138,13 @@ def format_duration(seconds: float, *, granularity: Literal["second", "minute"] 
     from babel.dates import format_timedelta
     from babel.lists import format_list
 
-    unit_seconds = {"hour": 3600, "minute": 60, "second": 1}
+    unit_seconds: dict[Literal["hour", "minute", "second"], int] = {
+        "hour": 3600,
+        "minute": 60,
+        "second": 1,
+    }
     smallest = unit_seconds[granularity]
-    remaining = int(round(seconds / smallest)) * smallest
+    remaining = round(seconds / smallest) * smallest
     parts = []
     for unit, size in unit_seconds.items():
         if size < smallest:

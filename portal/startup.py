@@ -1,4 +1,4 @@
-"""What both entry points do first: pick the data dir, log to it, read settings, set the language."""
+"""What both entry points do first: pick the data dir, log there, read settings, set language."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 def start_session(data_dir_option: str | Path | None) -> tuple[DataDir, Settings, str | None]:
-    """The data dir, its settings, and a message for the user if the settings file was unreadable."""
+    """The data dir, its settings, and a message for the user if the settings were unreadable."""
     data_dir = resolve_data_dir(data_dir_option).ensure()
     configure_logging(data_dir.log_file)
     settings, problem = load_settings(data_dir.settings)

@@ -51,7 +51,11 @@ def test_rotates_instead_of_growing(tmp_path: Path) -> None:
     for n in range(200):
         logging.getLogger("portal.test").info("line %d %s", n, "x" * 40)
     assert log_file.stat().st_size <= 2000
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["portal.log", "portal.log.1", "portal.log.2"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "portal.log",
+        "portal.log.1",
+        "portal.log.2",
+    ]
 
 
 SECRET_ALPHABET = string.ascii_letters + string.digits + "-._~+/"
@@ -59,8 +63,16 @@ SECRET_ALPHABET = string.ascii_letters + string.digits + "-._~+/"
 
 @given(
     name=st.sampled_from(
-        ["access_token", "refresh_token", "client_secret", "password", "api_key", "passphrase",
-         "X-Api-Key", "sitting_code"]
+        [
+            "access_token",
+            "refresh_token",
+            "client_secret",
+            "password",
+            "api_key",
+            "passphrase",
+            "X-Api-Key",
+            "sitting_code",
+        ]
     ),
     separator=st.sampled_from(["=", ": ", "= ", '": "']),
     secret=st.text(SECRET_ALPHABET, min_size=8, max_size=60),

@@ -120,7 +120,12 @@ def test_failed_creation_leaves_no_half_database(data_dir: DataDir, tmp_path: Pa
     scripts = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS, scripts, ignore=shutil.ignore_patterns("__pycache__"))
     first = scripts / "versions" / "0001_partners_plugins_outbox.py"
-    first.write_text(first.read_text().replace("def upgrade() -> None:\n", "def upgrade() -> None:\n    raise RuntimeError('no space left')\n"))
+    first.write_text(
+        first.read_text().replace(
+            "def upgrade() -> None:\n",
+            "def upgrade() -> None:\n    raise RuntimeError('no space left')\n",
+        )
+    )
 
     with pytest.raises(StorageError, match="could not be created"):
         upgrade_database(data_dir.database, backups=data_dir.backups, script_location=scripts)

@@ -59,7 +59,7 @@ def test_plugin_projects_are_added_listed_and_removed(store: Store, tmp_path: Pa
 def test_a_folder_is_added_once(store: Store, tmp_path: Path) -> None:
     add_project(store, tmp_path)
     with pytest.raises(InputError, match="already a plugin project"):
-        add_project(store, tmp_path / "." )
+        add_project(store, tmp_path / ".")
     assert len(list_projects(store)) == 1
 
 
@@ -88,8 +88,14 @@ def test_overview_counts_what_is_there(store: Store) -> None:
         session.add(run)
         session.add(
             Certificate(
-                certificate_id="c1", exam_id="e", exam_title="AIC Associate", holder_name="Ada",
-                score=0.9, passed=True, issued_at=now - timedelta(days=1), document={},
+                certificate_id="c1",
+                exam_id="e",
+                exam_title="AIC Associate",
+                holder_name="Ada",
+                score=0.9,
+                passed=True,
+                issued_at=now - timedelta(days=1),
+                document={},
             )
         )
 
@@ -100,6 +106,9 @@ def test_overview_counts_what_is_there(store: Store) -> None:
     assert waiting_to_sync(store) == 2
     assert [(r.checks, r.status) for r in list_runs(store)] == [(2, RunStatus.RUNNING)]
     assert [i.state for i in list_outbox(store)] == [
-        OutboxState.PENDING, OutboxState.IN_FLIGHT, OutboxState.FAILED, OutboxState.DELIVERED
+        OutboxState.PENDING,
+        OutboxState.IN_FLIGHT,
+        OutboxState.FAILED,
+        OutboxState.DELIVERED,
     ]
     assert list_certificates(store)[0].issued_at.tzinfo is not None

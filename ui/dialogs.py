@@ -72,8 +72,10 @@ class AboutDialog(QDialog):
         layout = QVBoxLayout(self)
         heading = QLabel(
             "<h2>AIC Partner Portal</h2><p>"
-            + _("Package plugins, prove hardware backends, take certification exams and sync "
-                "with the AIC-Platform marketplace.")
+            + _(
+                "Package plugins, prove hardware backends, take certification exams and sync "
+                "with the AIC-Platform marketplace."
+            )
             + "</p>"
         )
         heading.setWordWrap(True)

@@ -48,8 +48,12 @@ class MainWindow(QMainWindow):
             ("conformance", _("Conformance"), icon.SP_DialogApplyButton, ConformancePage(state)),
             ("exams", _("Exams"), icon.SP_FileDialogDetailedView, ExamsPage(state)),
             ("sync", _("Sync"), icon.SP_BrowserReload, SyncPage(state)),
-            ("settings", _("Settings"), icon.SP_FileDialogInfoView,
-             SettingsPage(state, on_language=on_language)),
+            (
+                "settings",
+                _("Settings"),
+                icon.SP_FileDialogInfoView,
+                SettingsPage(state, on_language=on_language),
+            ),
         ]
         self.rail = QListWidget()
         self.rail.setObjectName("navigationRail")

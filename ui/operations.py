@@ -1,4 +1,4 @@
-"""Run core calls off the GUI thread, with progress, cancel and typed errors (Anki's CollectionOp)."""
+"""Core calls off the GUI thread with progress, cancel and typed errors (Anki's CollectionOp)."""
 
 from __future__ import annotations
 

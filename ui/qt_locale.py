@@ -23,4 +23,6 @@ def apply_qt_locale(app: QApplication, code: str) -> None:
         _installed.append(translator)
     QLocale.setDefault(locale)
     rtl = text_direction(code) == "rtl"
-    app.setLayoutDirection(Qt.LayoutDirection.RightToLeft if rtl else Qt.LayoutDirection.LeftToRight)
+    app.setLayoutDirection(
+        Qt.LayoutDirection.RightToLeft if rtl else Qt.LayoutDirection.LeftToRight
+    )

@@ -78,7 +78,9 @@ class AppState(QObject):
 
         CoreOp(None, lambda _ctx: waiting_to_sync(store), name="count waiting").success(
             self.sig_waiting.emit
-        ).failure(lambda exc: log.warning("could not count the outbox: %s", exc)).run_in_background()
+        ).failure(
+            lambda exc: log.warning("could not count the outbox: %s", exc)
+        ).run_in_background()
 
     def check_reachability(self) -> None:
         """Probe the configured marketplace on a worker and publish the answer."""

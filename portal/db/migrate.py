@@ -44,7 +44,9 @@ def current_revision(database: Path) -> str | None:
 
 def head_revision(*, script_location: Path = MIGRATIONS) -> str:
     """The newest schema revision this version of the app knows."""
-    head = ScriptDirectory.from_config(alembic_config(script_location=script_location)).get_current_head()
+    head = ScriptDirectory.from_config(
+        alembic_config(script_location=script_location)
+    ).get_current_head()
     assert head is not None, "the migrations folder has no revision"
     return head
 
@@ -55,7 +57,7 @@ def upgrade_database(
     backups: Path,
     target: str = "head",
     script_location: Path = MIGRATIONS,
-) -> str | None:
+) -> Path | None:
     """Bring `database` to `target`; returns the backup taken, or None when none was needed."""
     config = alembic_config(script_location=script_location)
     scripts = ScriptDirectory.from_config(config)

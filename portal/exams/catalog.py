@@ -40,7 +40,9 @@ def list_exams(store: Store) -> list[ExamSummary]:
     """Every exam package, by title then version."""
     with store.session() as session:
         return [
-            ExamSummary(e.id, e.title, e.version, e.practice, e.duration_s, e.pass_mark, e.languages)
+            ExamSummary(
+                e.id, e.title, e.version, e.practice, e.duration_s, e.pass_mark, e.languages
+            )
             for e in session.scalars(select(Exam).order_by(Exam.title, Exam.version))
         ]
 

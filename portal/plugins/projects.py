@@ -32,7 +32,9 @@ def add_project(store: Store, folder: Path) -> ProjectSummary:
         raise InputError(_("The folder {path} does not exist.").format(path=folder))
     with store.session() as session, session.begin():
         if session.scalar(select(PluginProject.id).where(PluginProject.folder == str(folder))):
-            raise InputError(_("The folder {path} is already a plugin project.").format(path=folder))
+            raise InputError(
+                _("The folder {path} is already a plugin project.").format(path=folder)
+            )
         project = PluginProject(name=folder.name, folder=str(folder))
         session.add(project)
         session.flush()

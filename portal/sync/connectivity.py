@@ -16,7 +16,7 @@ class Reachability:
 
 
 def probe_marketplace(url: str | None, *, timeout: float = 5.0) -> Reachability:
-    """Any HTTP answer from `url` means online; no answer, a timeout or a TLS failure means offline."""
+    """Any HTTP answer means online; no answer, a timeout or a TLS failure means offline."""
     if not url:
         return Reachability(False, _("No marketplace is configured."))
     import httpx

@@ -1,4 +1,4 @@
-"""Background operations: results on the GUI thread, progress, cancel, typed errors, serial writes."""
+"""Background operations: results on the GUI thread, progress, cancel, typed errors, writes."""
 
 from __future__ import annotations
 
@@ -112,7 +112,9 @@ def test_writes_never_overlap(qtbot: QtBot) -> None:
         return n
 
     for n in range(6):
-        CoreOp(None, lambda _ctx, n=n: write(n), writes=True).success(finished.append).run_in_background()
+        CoreOp(None, lambda _ctx, n=n: write(n), writes=True).success(
+            finished.append
+        ).run_in_background()
     qtbot.waitUntil(lambda: len(finished) == 6, timeout=10_000)
     assert most == 1
     assert finished == list(range(6))

@@ -26,9 +26,11 @@ class ConformancePage(Page):
         self.install(
             empty=EmptyState(
                 _("No conformance runs yet"),
-                _("A conformance run checks a tensor, quantum or neuromorphic backend against "
-                  "the platform's profiles and tolerances. Runs made on this computer, and their "
-                  "signed reports, are listed here."),
+                _(
+                    "A conformance run checks a tensor, quantum or neuromorphic backend against "
+                    "the platform's profiles and tolerances. Runs made on this computer, and their "
+                    "signed reports, are listed here."
+                ),
             ),
             content=self.table,
             load=_load,
@@ -38,8 +40,13 @@ class ConformancePage(Page):
     def _show(self, runs: list[RunSummary]) -> bool:
         self.table.set_rows(
             [
-                [r.backend, r.profile, run_status(r.status), format_number(r.checks),
-                 format_datetime(r.started_at)]
+                [
+                    r.backend,
+                    r.profile,
+                    run_status(r.status),
+                    format_number(r.checks),
+                    format_datetime(r.started_at),
+                ]
                 for r in runs
             ],
             keys=[r.id for r in runs],

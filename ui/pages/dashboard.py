@@ -50,8 +50,10 @@ class DashboardPage(Page):
         if org is None:
             self.organisation_title.setText(_("No partner organisation yet"))
             self.organisation_details.setText(
-                _("Your organisation, its tier and its revenue share are filled in from the "
-                  "marketplace when you sign in.")
+                _(
+                    "Your organisation, its tier and its revenue share are filled in from the "
+                    "marketplace when you sign in."
+                )
             )
         else:
             self.organisation_title.setText(org.name)
@@ -67,9 +69,11 @@ class DashboardPage(Page):
         cards = self.cards
         cards["plugins"].show_value(
             format_number(data.plugin_projects),
-            _("Add a plugin folder on the Plugins page (Ctrl+2).") if not data.plugin_projects
-            else ngettext("{n} packaged version", "{n} packaged versions", data.plugin_versions)
-            .format(n=format_number(data.plugin_versions)),
+            _("Add a plugin folder on the Plugins page (Ctrl+2).")
+            if not data.plugin_projects
+            else ngettext(
+                "{n} packaged version", "{n} packaged versions", data.plugin_versions
+            ).format(n=format_number(data.plugin_versions)),
         )
         cards["conformance"].show_value(
             format_number(data.conformance_runs),
@@ -77,14 +81,17 @@ class DashboardPage(Page):
         )
         cards["exams"].show_value(
             format_number(data.exams),
-            ngettext("{n} sitting in progress", "{n} sittings in progress", data.sittings_in_progress)
-            .format(n=format_number(data.sittings_in_progress)) if data.exams
+            ngettext(
+                "{n} sitting in progress", "{n} sittings in progress", data.sittings_in_progress
+            ).format(n=format_number(data.sittings_in_progress))
+            if data.exams
             else _("Exam packages appear here once downloaded or imported."),
         )
         cards["certificates"].show_value(format_number(data.certificates))
         cards["sync"].show_value(
             format_number(data.outbox_waiting),
-            _("Everything has been delivered.") if not data.outbox_waiting
+            _("Everything has been delivered.")
+            if not data.outbox_waiting
             else _("Delivered when the marketplace can be reached."),
         )
         return True

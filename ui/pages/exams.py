@@ -36,9 +36,11 @@ class ExamsPage(Page):
         self.install(
             empty=EmptyState(
                 _("No exams on this computer"),
-                _("Certification and practice exams can be taken here without a network. Exam "
-                  "packages you download from the marketplace or receive from a proctor are "
-                  "listed here, with the certificates you earn."),
+                _(
+                    "Certification and practice exams can be taken here without a network. Exam "
+                    "packages you download from the marketplace or receive from a proctor are "
+                    "listed here, with the certificates you earn."
+                ),
             ),
             content=content,
             load=_load,
@@ -49,17 +51,27 @@ class ExamsPage(Page):
         exams, certificates = records
         self.exams.set_rows(
             [
-                [e.title, e.version, _("Practice") if e.practice else _("Certification"),
-                 format_duration(e.duration_s, granularity="minute"), format_percent(e.pass_mark),
-                 ", ".join(language_name(code) for code in e.languages)]
+                [
+                    e.title,
+                    e.version,
+                    _("Practice") if e.practice else _("Certification"),
+                    format_duration(e.duration_s, granularity="minute"),
+                    format_percent(e.pass_mark),
+                    ", ".join(language_name(code) for code in e.languages),
+                ]
                 for e in exams
             ],
             keys=[e.id for e in exams],
         )
         self.certificates.set_rows(
             [
-                [c.exam_title, c.holder_name, format_percent(c.score),
-                 _("Passed") if c.passed else _("Not passed"), format_datetime(c.issued_at)]
+                [
+                    c.exam_title,
+                    c.holder_name,
+                    format_percent(c.score),
+                    _("Passed") if c.passed else _("Not passed"),
+                    format_datetime(c.issued_at),
+                ]
                 for c in certificates
             ],
             keys=[c.certificate_id for c in certificates],

@@ -46,8 +46,10 @@ class PluginsPage(Page):
         self.install(
             empty=EmptyState(
                 _("No plugin projects yet"),
-                _("A plugin project is a folder with your plugin's code and its plugin.yaml "
-                  "manifest. Add one to package it, sign it and publish it to the marketplace."),
+                _(
+                    "A plugin project is a folder with your plugin's code and its plugin.yaml "
+                    "manifest. Add one to package it, sign it and publish it to the marketplace."
+                ),
                 action=_("Add plugin folder…"),
                 on_action=self.choose_folder,
             ),

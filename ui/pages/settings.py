@@ -67,7 +67,9 @@ class SettingsPage(QWidget):
             folder = path if path.is_dir() else path.parent
             button = QPushButton(_("Open folder"))
             button.clicked.connect(
-                lambda _checked=False, f=folder: QDesktopServices.openUrl(QUrl.fromLocalFile(str(f)))
+                lambda _checked=False, f=folder: QDesktopServices.openUrl(
+                    QUrl.fromLocalFile(str(f))
+                )
             )
             line = QHBoxLayout()
             line.addWidget(value, 1)

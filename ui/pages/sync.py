@@ -40,9 +40,11 @@ class SyncPage(Page):
         self.install(
             empty=EmptyState(
                 _("Nothing waiting to sync"),
-                _("What you do offline (publishing a plugin, submitting a conformance report or "
-                  "an exam) is saved here first and delivered exactly once when the marketplace "
-                  "can be reached."),
+                _(
+                    "What you do offline (publishing a plugin, submitting a conformance report or "
+                    "an exam) is saved here first and delivered exactly once when the marketplace "
+                    "can be reached."
+                ),
             ),
             content=content,
             load=_load,
@@ -70,8 +72,14 @@ class SyncPage(Page):
     def _show(self, items: list[OutboxEntry]) -> bool:
         self.table.set_rows(
             [
-                [i.resource, i.action, outbox_state(i.state), format_number(i.attempts),
-                 format_datetime(i.created_at), i.last_error or ""]
+                [
+                    i.resource,
+                    i.action,
+                    outbox_state(i.state),
+                    format_number(i.attempts),
+                    format_datetime(i.created_at),
+                    i.last_error or "",
+                ]
                 for i in items
             ],
             keys=[i.id for i in items],

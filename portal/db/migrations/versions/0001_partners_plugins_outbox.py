@@ -97,9 +97,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_items")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_outbox_items_idempotency_key")),
     )
-    op.create_index(
-        "ix_outbox_items_state_resource", "outbox_items", ["state", "resource", "id"]
-    )
+    op.create_index("ix_outbox_items_state_resource", "outbox_items", ["state", "resource", "id"])
 
 
 def downgrade() -> None:

@@ -1,0 +1,144 @@
+"""The shell as a user meets it: pages from the store, navigation, status bar, language, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from ui.app import Shell, _arguments
+from ui.dialogs import AboutDialog, show_error
+from ui.operations import running_operations
+from ui.pages.dashboard import DashboardPage
+from ui.pages.plugins import PluginsPage
+from ui.pages.settings import SettingsPage
+from ui.widgets import Card
+
+
+@pytest.fixture
+def shell(qtbot: QtBot, tmp_path: Path) -> Iterator[Shell]:
+    started = Shell(_arguments(["--data-dir", str(tmp_path / "data")]))
+    started.start()
+    qtbot.waitUntil(lambda: started.state.store is not None and not running_operations())
+    yield started
+    qtbot.waitUntil(lambda: not running_operations())
+    started.window.close()
+    started.state.close()
+    QApplication.instance().setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+
+
+def _settle(qtbot: QtBot) -> None:
+    qtbot.waitUntil(lambda: not running_operations())
+
+
+def test_dashboard_shows_the_empty_store(shell: Shell) -> None:
+    page = shell.window.pages["dashboard"]
+    assert isinstance(page, DashboardPage)
+    assert page.stack.currentWidget() is page.content
+    assert page.organisation_title.text() == "No partner organisation yet"
+    plugins: Card = page.cards["plugins"]
+    assert plugins.value.text() == "0"
+    assert "Add a plugin folder" in plugins.hint.text()
+    status = shell.window.findChild(QLabel, "waitingStatus")
+    assert status.text() == "0 items waiting to sync"
+    assert shell.window.findChild(QLabel, "connectionStatus").text() == "○ Offline"
+
+
+def test_adding_a_plugin_folder_updates_every_page(
+    shell: Shell, qtbot: QtBot, tmp_path: Path
+) -> None:
+    folder = tmp_path / "ocr-connector"
+    folder.mkdir()
+    plugins = shell.window.pages["plugins"]
+    assert isinstance(plugins, PluginsPage)
+    shell.window.show_page("plugins")
+    assert plugins.stack.currentWidget() is plugins.empty
+
+    plugins.add_folder(folder)
+    qtbot.waitUntil(lambda: plugins.table.rowCount() == 1)
+    _settle(qtbot)
+    assert plugins.stack.currentWidget() is plugins.table
+    assert plugins.table.item(0, 0).text() == "ocr-connector"
+    assert plugins.table.item(0, 1).text() == str(folder)
+    assert shell.window.statusBar().currentMessage() == "Added ocr-connector."
+    dashboard = shell.window.pages["dashboard"]
+    assert isinstance(dashboard, DashboardPage)
+    assert dashboard.cards["plugins"].value.text() == "1"
+
+
+def test_adding_the_same_folder_twice_says_why(shell: Shell, qtbot: QtBot, tmp_path: Path) -> None:
+    plugins = shell.window.pages["plugins"]
+    assert isinstance(plugins, PluginsPage)
+    plugins.add_folder(tmp_path)
+    _settle(qtbot)
+    plugins.add_folder(tmp_path)
+    qtbot.waitUntil(lambda: plugins.findChild(QMessageBox, "errorDialog") is not None)
+    box = plugins.findChild(QMessageBox, "errorDialog")
+    assert box.windowTitle() == "Please check the input"
+    assert box.text() == f"The folder {tmp_path} is already a plugin project."
+    box.close()
+
+
+def test_keyboard_navigation(shell: Shell, qtbot: QtBot) -> None:
+    shell.window.activateWindow()
+    for number, key in enumerate(("dashboard", "plugins", "conformance", "exams", "sync"), 1):
+        qtbot.keyClick(
+            shell.window, getattr(Qt.Key, f"Key_{number}"), Qt.KeyboardModifier.ControlModifier
+        )
+        assert shell.window.current_page() == key
+
+
+def test_switching_language_rebuilds_the_window_in_french(shell: Shell, qtbot: QtBot) -> None:
+    old = shell.window
+    shell.window.show_page("settings")
+    settings = shell.window.pages["settings"]
+    assert isinstance(settings, SettingsPage)
+    settings.language.setCurrentIndex(settings.language.findData("fr"))
+    _settle(qtbot)
+    assert shell.window is not old
+    assert shell.window.windowTitle() == "Portail partenaires AIC"
+    assert shell.window.current_page() == "settings"
+    assert shell.state.settings.language == "fr"
+    assert '"language": "fr"' in shell.state.data_dir.settings.read_text()
+    assert QApplication.layoutDirection() == Qt.LayoutDirection.LeftToRight
+
+
+def test_arabic_lays_out_right_to_left(shell: Shell, qtbot: QtBot) -> None:
+    shell.switch_language("ar")
+    _settle(qtbot)
+    assert QApplication.layoutDirection() == Qt.LayoutDirection.RightToLeft
+    assert shell.window.isRightToLeft()
+    waiting = shell.window.findChild(QLabel, "waitingStatus")
+    qtbot.waitUntil(lambda: waiting.text() != "")
+    assert waiting.text() == "لا عناصر بانتظار المزامنة"
+    assert shell.window.windowTitle() == "بوابة شركاء AIC"
+
+
+def test_bad_marketplace_address_is_explained_next_to_the_field(shell: Shell, qtbot: QtBot) -> None:
+    settings = shell.window.pages["settings"]
+    assert isinstance(settings, SettingsPage)
+    settings.marketplace.setText("http://insecure.example")
+    settings.save_marketplace()
+    assert not settings.marketplace_problem.isHidden()
+    assert "must start with https://" in settings.marketplace_problem.text()
+    assert shell.state.settings.marketplace_url is None
+
+
+def test_about_lists_versions(shell: Shell, qtbot: QtBot) -> None:
+    dialog = AboutDialog(shell.window, data_dir=str(shell.state.data_dir.root))
+    qtbot.addWidget(dialog)
+    texts = [label.text() for label in dialog.findChildren(QLabel)]
+    assert "SQLAlchemy" in texts and "PySide6-Essentials" in texts
+    assert str(shell.state.data_dir.root) in texts
+
+
+def test_internal_error_offers_the_log_folder(shell: Shell, qtbot: QtBot) -> None:
+    show_error(shell.window, RuntimeError("secret internals"))
+    box = shell.window.findChild(QMessageBox, "errorDialog")
+    assert "secret internals" not in box.text()
+    assert [b.text() for b in box.buttons() if b.text() == "Open log folder"] == ["Open log folder"]
+    box.close()
