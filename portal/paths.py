@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +53,8 @@ class DataDir:
     @property
     def keyring_service(self) -> str:
         """The keyring service name for this data dir's secrets, distinct per data dir."""
+        import hashlib
+
         digest = hashlib.sha256(str(self.root).encode()).hexdigest()[:12]
         return f"{APP_NAME} ({digest})"
 

@@ -1,4 +1,4 @@
-"""How long this process has been alive, for the start-up budget (stdlib only, imported first)."""
+"""Process age and memory for the start-up budget (stdlib only, so it can be imported first)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,21 @@ import sys
 import time
 
 _IMPORTED_AT = time.perf_counter()
+
+
+def resident_mib() -> float:
+    """This process's resident memory now (Linux), else its peak so far, in MiB."""
+    try:
+        with open(f"/proc/{os.getpid()}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
 def process_age_ms() -> float:

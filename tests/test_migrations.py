@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from portal.db.engine import create_sqlite_engine
-from portal.db.migrate import MIGRATIONS, current_revision, head_revision, upgrade_database
+from portal.db.migrate import (
+    HEAD_REVISION,
+    MIGRATIONS,
+    current_revision,
+    head_revision,
+    upgrade_database,
+)
 from portal.db.models import Base, OutboxItem, PartnerOrganisation, PluginProject
 from portal.db.store import Store
 from portal.errors import StorageError
@@ -141,6 +149,24 @@ def test_database_from_a_newer_app_is_refused_untouched(data_dir: DataDir) -> No
     with pytest.raises(StorageError, match="newer version"):
         Store.open(data_dir)
     assert data_dir.database.read_bytes() == before
+
+
+def test_head_constant_matches_the_scripts() -> None:
+    assert HEAD_REVISION == head_revision()
+
+
+def test_a_current_database_is_opened_without_alembic(data_dir: DataDir) -> None:
+    upgrade_database(data_dir.database, backups=data_dir.backups)
+    code = (
+        "import sys; from pathlib import Path; from portal.db.store import Store;"
+        "from portal.paths import DataDir;"
+        f"Store.open(DataDir(Path({str(data_dir.root)!r}))).close();"
+        "print('alembic' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "False"
 
 
 def test_models_match_the_migrations(data_dir: DataDir) -> None:

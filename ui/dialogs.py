@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from portal.about import versions
 from portal.errors import ErrorKind, PortalError
 from portal.i18n import _
 from portal.logs import current_log_file
@@ -80,6 +79,8 @@ class AboutDialog(QDialog):
         )
         heading.setWordWrap(True)
         layout.addWidget(heading)
+        from portal.about import versions
+
         form = QFormLayout()
         for name, version in versions().items():
             value = QLabel(version)

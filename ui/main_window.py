@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize, Qt, QUrl
+from PySide6.QtCore import QSize, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -19,13 +19,6 @@ from PySide6.QtWidgets import (
 
 from portal.i18n import _, format_number, ngettext
 from portal.sync.connectivity import Reachability
-from ui.dialogs import AboutDialog, show_error
-from ui.pages.conformance import ConformancePage
-from ui.pages.dashboard import DashboardPage
-from ui.pages.exams import ExamsPage
-from ui.pages.plugins import PluginsPage
-from ui.pages.settings import SettingsPage
-from ui.pages.sync import SyncPage
 from ui.state import AppState
 
 PAGES = ("dashboard", "plugins", "conformance", "exams", "sync", "settings")
@@ -42,38 +35,31 @@ class MainWindow(QMainWindow):
         self.resize(1100, 720)
         style = self.style()
         icon = QStyle.StandardPixmap
+        self._on_language = on_language
         entries = [
-            ("dashboard", _("Dashboard"), icon.SP_ComputerIcon, DashboardPage(state)),
-            ("plugins", _("Plugins"), icon.SP_DirIcon, PluginsPage(state)),
-            ("conformance", _("Conformance"), icon.SP_DialogApplyButton, ConformancePage(state)),
-            ("exams", _("Exams"), icon.SP_FileDialogDetailedView, ExamsPage(state)),
-            ("sync", _("Sync"), icon.SP_BrowserReload, SyncPage(state)),
-            (
-                "settings",
-                _("Settings"),
-                icon.SP_FileDialogInfoView,
-                SettingsPage(state, on_language=on_language),
-            ),
+            (_("Dashboard"), icon.SP_ComputerIcon),
+            (_("Plugins"), icon.SP_DirIcon),
+            (_("Conformance"), icon.SP_DialogApplyButton),
+            (_("Exams"), icon.SP_FileDialogDetailedView),
+            (_("Sync"), icon.SP_BrowserReload),
+            (_("Settings"), icon.SP_FileDialogInfoView),
         ]
         self.rail = QListWidget()
         self.rail.setObjectName("navigationRail")
         self.rail.setIconSize(QSize(22, 22))
         self.rail.setSpacing(2)
         self.stack = QStackedWidget()
-        self.pages: dict[str, QWidget] = {}
+        self._built: dict[str, QWidget] = {}
         go_menu_actions = []
-        for number, (key, label, pixmap, page) in enumerate(entries, start=1):
-            item = QListWidgetItem(style.standardIcon(pixmap), label)
-            item.setData(Qt.ItemDataRole.UserRole, key)
-            self.rail.addItem(item)
-            self.stack.addWidget(page)
-            self.pages[key] = page
+        for number, (key, (label, pixmap)) in enumerate(zip(PAGES, entries, strict=True), start=1):
+            self.rail.addItem(QListWidgetItem(style.standardIcon(pixmap), label))
+            self.stack.addWidget(QWidget())
             action = QAction(label, self)
             action.setShortcut(QKeySequence(f"Ctrl+{number}"))
             action.triggered.connect(lambda _checked=False, k=key: self.show_page(k))
             go_menu_actions.append(action)
         self.rail.setFixedWidth(max(170, self.rail.sizeHintForColumn(0) + 36))
-        self.rail.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.rail.currentRowChanged.connect(self._show_row)
         self.rail.setCurrentRow(0)
 
         central = QWidget()
@@ -91,7 +77,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.waiting)
         state.sig_reachability.connect(self._show_reachability)
         state.sig_waiting.connect(self._show_waiting)
-        state.sig_store_failed.connect(lambda error: show_error(self, error))
+        state.sig_store_failed.connect(self._store_failed)
         self._show_reachability(state.reachability)
         self.waiting.setText(_("Opening the local store…") if state.store is None else "")
         if state.store is not None:
@@ -99,10 +85,8 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self, go_actions: list[QAction]) -> None:
         file_menu = self.menuBar().addMenu(_("&File"))
-        plugins = self.pages["plugins"]
-        assert isinstance(plugins, PluginsPage)
         add = QAction(_("Add plugin folder…"), self)
-        add.triggered.connect(lambda: (self.show_page("plugins"), plugins.choose_folder()))
+        add.triggered.connect(self._add_plugin_folder)
         file_menu.addAction(add)
         file_menu.addSeparator()
         quit_action = QAction(_("&Quit"), self)
@@ -124,16 +108,73 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self.show_about)
         help_menu.addAction(about)
 
+    def page(self, key: str) -> QWidget:
+        """The page named `key` (one of PAGES), built the first time it is asked for."""
+        if key not in self._built:
+            index = PAGES.index(key)
+            stand_in = self.stack.widget(index)
+            self._built[key] = built = self._build(key)
+            self.stack.insertWidget(index, built)
+            self.stack.removeWidget(stand_in)
+            stand_in.deleteLater()
+        return self._built[key]
+
+    def _build(self, key: str) -> QWidget:
+        """Import and build one page; only the first page is built before the window paints."""
+        state = self.state
+        if key == "dashboard":
+            from ui.pages.dashboard import DashboardPage
+
+            return DashboardPage(state)
+        if key == "plugins":
+            from ui.pages.plugins import PluginsPage
+
+            return PluginsPage(state)
+        if key == "conformance":
+            from ui.pages.conformance import ConformancePage
+
+            return ConformancePage(state)
+        if key == "exams":
+            from ui.pages.exams import ExamsPage
+
+            return ExamsPage(state)
+        if key == "sync":
+            from ui.pages.sync import SyncPage
+
+            return SyncPage(state)
+        from ui.pages.settings import SettingsPage
+
+        return SettingsPage(state, on_language=self._on_language)
+
     def show_page(self, key: str) -> None:
         """Switch to the page named `key` (one of PAGES)."""
         self.rail.setCurrentRow(PAGES.index(key))
+
+    def _show_row(self, row: int) -> None:
+        self.page(PAGES[row])
+        self.stack.setCurrentIndex(row)
+
+    def _add_plugin_folder(self) -> None:
+        self.show_page("plugins")
+        from ui.pages.plugins import PluginsPage
+
+        plugins = self.page("plugins")
+        assert isinstance(plugins, PluginsPage)
+        plugins.choose_folder()
 
     def current_page(self) -> str:
         """The key of the page shown now."""
         return PAGES[self.stack.currentIndex()]
 
+    def _store_failed(self, error: BaseException) -> None:
+        from ui.dialogs import show_error
+
+        show_error(self, error)
+
     def show_about(self) -> None:
         """Open the About dialog."""
+        from ui.dialogs import AboutDialog
+
         AboutDialog(self, data_dir=str(self.state.data_dir.root)).open()
 
     def _show_reachability(self, answer: Reachability) -> None:

@@ -59,8 +59,12 @@ class AppState(QObject):
             return Store.open(data_dir)
 
         CoreOp(None, open_it, writes=True, name="open store").success(self._store_opened).failure(
-            self.sig_store_failed.emit
+            self._store_failed
         ).run_in_background()
+
+    def _store_failed(self, error: BaseException) -> None:
+        log.error("the local store could not be opened: %s", error)
+        self.sig_store_failed.emit(error)
 
     def _store_opened(self, store: Store) -> None:
         self.store = store

@@ -5,26 +5,30 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-
-from portal.db.engine import create_sqlite_engine
 from portal.errors import StorageError
 from portal.i18n import _
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 KEEP_BACKUPS = 5
+# The newest revision in migrations/versions; a test keeps it equal to Alembic's head, so that a
+# start with a current database reads one row with sqlite3 and never imports Alembic.
+HEAD_REVISION = "0002"
 
 
 def alembic_config(*, script_location: Path = MIGRATIONS) -> Config:
     """An Alembic config that needs no alembic.ini, so migrations ship inside the package."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(script_location))
     return config
@@ -34,16 +38,22 @@ def current_revision(database: Path) -> str | None:
     """The schema revision of the database file, or None for a new or empty one."""
     if not database.exists():
         return None
-    engine = create_sqlite_engine(database)
     try:
-        with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
-    finally:
-        engine.dispose()
+        with closing(sqlite3.connect(database)) as db:
+            row = db.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.DatabaseError as exc:
+        if "no such table" in str(exc):
+            return None
+        raise StorageError(
+            _("The database {path} cannot be read: {problem}").format(path=database, problem=exc)
+        ) from exc
+    return None if row is None else str(row[0])
 
 
 def head_revision(*, script_location: Path = MIGRATIONS) -> str:
-    """The newest schema revision this version of the app knows."""
+    """The newest schema revision in the migration scripts (Alembic reads them all)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(
         alembic_config(script_location=script_location)
     ).get_current_head()
@@ -59,9 +69,16 @@ def upgrade_database(
     script_location: Path = MIGRATIONS,
 ) -> Path | None:
     """Bring `database` to `target`; returns the backup taken, or None when none was needed."""
+    current = current_revision(database)
+    if current == HEAD_REVISION and target == "head" and script_location == MIGRATIONS:
+        return None
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    from portal.db.engine import create_sqlite_engine
+
     config = alembic_config(script_location=script_location)
     scripts = ScriptDirectory.from_config(config)
-    current = current_revision(database)
     if current is not None and current not in {s.revision for s in scripts.walk_revisions()}:
         raise StorageError(
             _(

@@ -36,7 +36,7 @@ def _settle(qtbot: QtBot) -> None:
 
 
 def test_dashboard_shows_the_empty_store(shell: Shell) -> None:
-    page = shell.window.pages["dashboard"]
+    page = shell.window.page("dashboard")
     assert isinstance(page, DashboardPage)
     assert page.stack.currentWidget() is page.content
     assert page.organisation_title.text() == "No partner organisation yet"
@@ -53,10 +53,10 @@ def test_adding_a_plugin_folder_updates_every_page(
 ) -> None:
     folder = tmp_path / "ocr-connector"
     folder.mkdir()
-    plugins = shell.window.pages["plugins"]
+    plugins = shell.window.page("plugins")
     assert isinstance(plugins, PluginsPage)
     shell.window.show_page("plugins")
-    assert plugins.stack.currentWidget() is plugins.empty
+    qtbot.waitUntil(lambda: plugins.stack.currentWidget() is plugins.empty)
 
     plugins.add_folder(folder)
     qtbot.waitUntil(lambda: plugins.table.rowCount() == 1)
@@ -65,13 +65,13 @@ def test_adding_a_plugin_folder_updates_every_page(
     assert plugins.table.item(0, 0).text() == "ocr-connector"
     assert plugins.table.item(0, 1).text() == str(folder)
     assert shell.window.statusBar().currentMessage() == "Added ocr-connector."
-    dashboard = shell.window.pages["dashboard"]
+    dashboard = shell.window.page("dashboard")
     assert isinstance(dashboard, DashboardPage)
     assert dashboard.cards["plugins"].value.text() == "1"
 
 
 def test_adding_the_same_folder_twice_says_why(shell: Shell, qtbot: QtBot, tmp_path: Path) -> None:
-    plugins = shell.window.pages["plugins"]
+    plugins = shell.window.page("plugins")
     assert isinstance(plugins, PluginsPage)
     plugins.add_folder(tmp_path)
     _settle(qtbot)
@@ -95,7 +95,7 @@ def test_keyboard_navigation(shell: Shell, qtbot: QtBot) -> None:
 def test_switching_language_rebuilds_the_window_in_french(shell: Shell, qtbot: QtBot) -> None:
     old = shell.window
     shell.window.show_page("settings")
-    settings = shell.window.pages["settings"]
+    settings = shell.window.page("settings")
     assert isinstance(settings, SettingsPage)
     settings.language.setCurrentIndex(settings.language.findData("fr"))
     _settle(qtbot)
@@ -119,7 +119,7 @@ def test_arabic_lays_out_right_to_left(shell: Shell, qtbot: QtBot) -> None:
 
 
 def test_bad_marketplace_address_is_explained_next_to_the_field(shell: Shell, qtbot: QtBot) -> None:
-    settings = shell.window.pages["settings"]
+    settings = shell.window.page("settings")
     assert isinstance(settings, SettingsPage)
     settings.marketplace.setText("http://insecure.example")
     settings.save_marketplace()

@@ -32,7 +32,9 @@ class Page(QWidget):
         top.addLayout(self.actions_bar)
         outer.addLayout(top)
         self.stack = QStackedWidget()
-        self.waiting = QLabel(_("Opening the local store…"))
+        self.waiting = QLabel(
+            _("Opening the local store…") if state.store is None else _("Loading…")
+        )
         self.waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.waiting.setWordWrap(True)
         self.stack.addWidget(self.waiting)
