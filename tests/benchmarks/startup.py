@@ -33,6 +33,11 @@ def measure(command: list[str]) -> tuple[float, float, float]:
     return float(values["startup_ms"]), float(values["idle_rss_mib"]), usage.ru_maxrss / 1024
 
 
+def medians(rows: list[tuple[float, float, float]]) -> list[float]:
+    """The median of each column."""
+    return [statistics.median(column) for column in zip(*rows, strict=True)]
+
+
 def main() -> int:
     """Measure both sides alternately and print medians and ratios."""
     gui = Path(sys.executable).with_name("aic-portal-gui")
