@@ -52,6 +52,8 @@ def show_error(parent: QWidget | None, error: BaseException) -> None:
         parent,
     )
     box.setObjectName("errorDialog")
+    # Without an escape button Qt refuses Esc, the close box and even quitting the app.
+    box.setEscapeButton(QMessageBox.StandardButton.Ok)
     log_file = current_log_file()
     if kind == ErrorKind.INTERNAL and log_file is not None:
         folder = log_file.parent
@@ -70,7 +72,9 @@ class AboutDialog(QDialog):
         self.setWindowTitle(_("About AIC Partner Portal"))
         layout = QVBoxLayout(self)
         heading = QLabel(
-            "<h2>AIC Partner Portal</h2><p>"
+            "<h2>"
+            + _("AIC Partner Portal")
+            + "</h2><p>"
             + _(
                 "Package plugins, prove hardware backends, take certification exams and sync "
                 "with the AIC-Platform marketplace."

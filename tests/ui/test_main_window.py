@@ -141,4 +141,4 @@ def test_internal_error_offers_the_log_folder(shell: Shell, qtbot: QtBot) -> Non
     box = shell.window.findChild(QMessageBox, "errorDialog")
     assert "secret internals" not in box.text()
     assert [b.text() for b in box.buttons() if b.text() == "Open log folder"] == ["Open log folder"]
-    box.close()
+    assert box.close()
