@@ -17,6 +17,7 @@ from portal.db.models import (
     ConformanceRun,
     OutboxItem,
     PartnerOrganisation,
+    PluginVersion,
 )
 from portal.db.store import Store
 from portal.errors import InputError
@@ -48,7 +49,9 @@ def test_plugin_projects_are_added_listed_and_removed(store: Store, tmp_path: Pa
     (tmp_path / "Alpha").mkdir()
     zeta = add_project(store, tmp_path / "zeta")
     add_project(store, tmp_path / "Alpha")
-    assert [p.name for p in list_projects(store)] == ["Alpha", "zeta"]
+    with store.session() as session, session.begin():
+        session.add_all([PluginVersion(project_id=zeta.id, version=v) for v in ("1.0.0", "1.1.0")])
+    assert [(p.name, p.versions) for p in list_projects(store)] == [("Alpha", 0), ("zeta", 2)]
     assert overview(store).plugin_projects == 2
 
     remove_project(store, zeta.id)

@@ -27,14 +27,10 @@ class RunSummary:
 def list_runs(store: Store) -> list[RunSummary]:
     """Every run, newest first, with its number of check results."""
     checks = (
-        select(ConformanceResult.run_id, func.count().label("n"))
-        .group_by(ConformanceResult.run_id)
-        .subquery()
+        select(func.count()).where(ConformanceResult.run_id == ConformanceRun.id).scalar_subquery()
     )
-    query = (
-        select(ConformanceRun, func.coalesce(checks.c.n, 0))
-        .outerjoin(checks, checks.c.run_id == ConformanceRun.id)
-        .order_by(ConformanceRun.started_at.desc(), ConformanceRun.id.desc())
+    query = select(ConformanceRun, checks).order_by(
+        ConformanceRun.started_at.desc(), ConformanceRun.id.desc()
     )
     with store.session() as session:
         return [

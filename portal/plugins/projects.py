@@ -52,14 +52,10 @@ def remove_project(store: Store, project_id: int) -> None:
 def list_projects(store: Store) -> list[ProjectSummary]:
     """All plugin projects with their number of packaged versions, by name."""
     versions = (
-        select(PluginVersion.project_id, func.count().label("n"))
-        .group_by(PluginVersion.project_id)
-        .subquery()
+        select(func.count()).where(PluginVersion.project_id == PluginProject.id).scalar_subquery()
     )
-    query = (
-        select(PluginProject, func.coalesce(versions.c.n, 0))
-        .outerjoin(versions, versions.c.project_id == PluginProject.id)
-        .order_by(func.lower(PluginProject.name), PluginProject.id)
+    query = select(PluginProject, versions).order_by(
+        func.lower(PluginProject.name), PluginProject.id
     )
     with store.session() as session:
         return [
