@@ -45,7 +45,7 @@ pytest: setup
 
 # Extract messages from portal/ and ui/, merge them into every catalog, compile.
 i18n: $(STAMP)
-	$(BIN)/pybabel extract -F pyproject.toml -k N_ -k pgettext:1c,2 --sort-by-file \
+	$(BIN)/pybabel extract -F pyproject.toml -k pgettext:1c,2 --sort-by-file \
 		--project "AIC Partner Portal" --copyright-holder "AIC-Platform" \
 		-o locales/portal.pot portal ui
 	$(BIN)/pybabel update -D portal -i locales/portal.pot -d locales --no-fuzzy-matching

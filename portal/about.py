@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from portal import __version__
+from portal.i18n import _
 
 COMPONENTS = ("PySide6-Essentials", "SQLAlchemy", "alembic", "httpx", "keyring", "Babel")
 
@@ -19,7 +20,7 @@ def versions() -> dict[str, str]:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             continue
-    found["Platform"] = f"{platform.system()} {platform.release()} ({platform.machine()})"
+    found[_("Platform")] = f"{platform.system()} {platform.release()} ({platform.machine()})"
     return found
 
 

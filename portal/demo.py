@@ -111,6 +111,6 @@ def walkthrough(data_dir: DataDir, settings: Settings, *, echo: Callable[[str], 
     if reach.online:
         echo("   " + _("Online: {url}").format(url=settings.marketplace_url))
     else:
-        echo("   " + _("Offline: {reason}").format(reason=reach.reason))
+        echo("   " + _("Offline: {reason}").format(reason=reach.reason()))
     echo("")
     echo(_("Log file: {path}").format(path=data_dir.log_file))

@@ -75,11 +75,6 @@ def pgettext(context: str, message: str) -> str:
     return _translations.pgettext(context, message)
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention
-    """Mark a message for extraction where it must be translated later, at display time."""
-    return message
-
-
 def text_direction(code: str | None = None) -> Literal["ltr", "rtl"]:
     """The writing direction of a locale, from CLDR."""
     from babel.core import Locale
@@ -101,6 +96,14 @@ def format_number(value: int | float | Decimal) -> str:
     from babel.numbers import format_decimal
 
     return format_decimal(value, locale=_locale)
+
+
+def format_list(items: list[str]) -> str:
+    """Items joined as the locale joins a list ("a, b and c")."""
+    # "standard", not "unit": Babel 2.18 repeats the last item of two-item Arabic unit lists.
+    from babel.lists import format_list as babel_list
+
+    return babel_list(items, style="standard", locale=_locale)
 
 
 def format_percent(value: float | Decimal) -> str:
@@ -136,7 +139,6 @@ def format_datetime(value: datetime, *, length: Literal["short", "medium"] = "me
 def format_duration(seconds: float, *, granularity: Literal["second", "minute"] = "second") -> str:
     """A length of time in the locale's words ("1 hour, 30 minutes"), down to `granularity`."""
     from babel.dates import format_timedelta
-    from babel.lists import format_list
 
     unit_seconds: dict[Literal["hour", "minute", "second"], int] = {
         "hour": 3600,
@@ -156,5 +158,4 @@ def format_duration(seconds: float, *, granularity: Literal["second", "minute"] 
             )
     if not parts:
         return format_timedelta(timedelta(0), granularity=granularity, locale=_locale)
-    # "standard", not "unit": Babel 2.18 repeats the last item of two-item Arabic unit lists.
-    return format_list(parts, style="standard", locale=_locale)
+    return format_list(parts)

@@ -40,7 +40,11 @@ class SecretMaskingFilter(logging.Filter):
     """Masks credentials in a record's message, its arguments and its traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask_secrets(record.getMessage())
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError) as exc:  # a malformed call must not break the caller
+            message = f"{record.msg!r} (arguments {record.args!r} did not fit: {exc})"
+        record.msg = mask_secrets(message)
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

@@ -6,10 +6,11 @@ import json
 import logging
 import os
 from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from portal.errors import InputError
+from portal.errors import InputError, StorageError
 from portal.i18n import _, available_locales
 
 log = logging.getLogger(__name__)
@@ -26,27 +27,48 @@ class Settings:
 
 
 def validate_marketplace_url(url: str) -> str:
-    """Accept only an https URL with a host, since tokens travel to it."""
-    parts = urlsplit(url.strip())
-    if parts.scheme != "https" or not parts.hostname:
+    """Accept only a plain https address with a host: tokens travel to it, and it is logged."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        hostname, port = parts.hostname, parts.port
+    except ValueError:
+        hostname = port = None
+        parts = None
+    if parts is None or parts.scheme != "https" or not hostname:
         raise InputError(
             _("The marketplace address “{url}” must start with https:// and name a host.").format(
                 url=url
             )
         )
-    return url.strip().rstrip("/")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise InputError(
+            _(
+                "The marketplace address “{url}” must not contain a user name, a password, "
+                "a query or a fragment."
+            ).format(url=f"https://{hostname}" + (f":{port}" if port else "") + "/…")
+        )
+    return text.rstrip("/")
 
 
 def load_settings(path: Path) -> tuple[Settings, str | None]:
-    """The settings in `path`, and a message for the user when the file had to be set aside."""
+    """The settings in `path`, and a message for the user when they could not be used."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         return Settings(), None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except OSError as exc:
+        log.warning("settings file %s cannot be read: %s", path, exc)
+        return Settings(), _(
+            "Your settings file {path} cannot be read ({problem}); the defaults are used "
+            "until it can."
+        ).format(path=path, problem=exc.strerror or exc)
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return Settings(), _set_aside(path, str(exc))
     if not isinstance(raw, dict):
-        return Settings(), _set_aside(path, "the top level is not an object")
+        return Settings(), _set_aside(path, _("it does not hold a JSON object"))
     settings = Settings()
     language = raw.get("language", SYSTEM_LANGUAGE)
     if language == SYSTEM_LANGUAGE or language in available_locales():
@@ -63,15 +85,31 @@ def load_settings(path: Path) -> tuple[Settings, str | None]:
 def save_settings(path: Path, settings: Settings) -> None:
     """Write the settings so that a crash mid-write leaves the old file whole."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(asdict(settings), indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(
+            json.dumps(asdict(settings), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise StorageError(
+            _("Your settings could not be saved to {path}: {problem}").format(
+                path=path, problem=exc.strerror or exc
+            )
+        ) from exc
 
 
 def _set_aside(path: Path, problem: str) -> str:
-    """Keep an unreadable settings file under another name so nothing of it is lost."""
-    aside = path.with_name(path.name + ".unreadable")
-    os.replace(path, aside)
-    log.warning("settings file %s unreadable (%s); moved to %s", path, problem, aside)
+    """Keep an unparsable settings file under a new name so nothing of it is lost."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.unreadable-{stamp}")
+    try:
+        os.replace(path, aside)
+    except OSError as exc:
+        log.warning("settings file %s unparsable (%s) and not movable: %s", path, problem, exc)
+        return _(
+            "Your settings file {path} could not be read ({problem}); the defaults are used."
+        ).format(path=path, problem=problem)
+    log.warning("settings file %s unparsable (%s); moved to %s", path, problem, aside)
     return _(
         "Your settings file {path} could not be read ({problem}). It was kept as {aside} "
         "and the defaults are used."

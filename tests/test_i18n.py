@@ -51,8 +51,6 @@ def test_the_template_matches_the_sources(tmp_path: Path) -> None:
             "-F",
             "pyproject.toml",
             "-k",
-            "N_",
-            "-k",
             "pgettext:1c,2",
             "-o",
             str(fresh),

@@ -6,6 +6,7 @@ import logging
 import string
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -81,6 +82,18 @@ def test_any_named_secret_is_masked(name: str, separator: str, secret: str) -> N
     quote = '"' if separator.startswith('"') else ""
     line = f"request {quote}{name}{separator}{secret}{quote} sent"
     assert secret not in mask_secrets(line)
+
+
+def test_a_malformed_log_call_does_not_raise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log_file = tmp_path / "portal.log"
+    ours = configure_logging(log_file)
+    monkeypatch.setattr(logging.getLogger(), "handlers", [ours])  # pytest's own would raise
+    logging.getLogger("portal.test").info("%s and %s", "password=hunter2")
+    text = _read(log_file)
+    assert "did not fit" in text
+    assert "hunter2" not in text
 
 
 def test_bare_bearer_tokens_are_masked() -> None:

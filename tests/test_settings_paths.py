@@ -59,8 +59,35 @@ def test_unreadable_settings_are_kept_aside(tmp_path: Path, content: str) -> Non
     settings, problem = load_settings(path)
     assert settings == Settings()
     assert problem is not None and str(path) in problem
-    assert (tmp_path / "settings.json.unreadable").read_bytes() == content.encode("latin-1")
+    [aside] = tmp_path.glob("settings.json.unreadable-*")
+    assert aside.read_bytes() == content.encode("latin-1")
     assert not path.exists()
+
+
+def test_a_second_unreadable_file_does_not_overwrite_the_first(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text("{first")
+    load_settings(path)
+    for aside in tmp_path.glob("settings.json.unreadable-*"):
+        aside.rename(aside.with_name("settings.json.unreadable-20000101T000000Z"))
+    path.write_text("{second")
+    load_settings(path)
+    kept = sorted(p.read_text() for p in tmp_path.glob("settings.json.unreadable-*"))
+    assert kept == ["{first", "{second"]
+
+
+def test_a_settings_file_that_cannot_be_read_is_left_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.mkdir()
+    settings, problem = load_settings(path)
+    assert settings == Settings()
+    assert problem is not None and "cannot be read" in problem
+    assert path.is_dir()
+
+
+def test_saving_to_an_unwritable_place_is_a_storage_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="could not be saved"):
+        save_settings(tmp_path / "missing" / "settings.json", Settings())
 
 
 def test_unknown_values_fall_back_to_defaults(tmp_path: Path) -> None:
@@ -69,10 +96,39 @@ def test_unknown_values_fall_back_to_defaults(tmp_path: Path) -> None:
     assert load_settings(path) == (Settings(), None)
 
 
-@pytest.mark.parametrize("url", ["http://market.example.com", "market.example.com", "https://"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://market.example.com",
+        "market.example.com",
+        "https://",
+        "https://[x",
+        "https://h:99999",
+    ],
+)
 def test_marketplace_url_must_be_https_with_a_host(url: str) -> None:
-    with pytest.raises(InputError, match="https://"):
+    with pytest.raises(InputError, match="must start with https://"):
         validate_marketplace_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://ada:s3cret@m.example.com",
+        "https://m.example.com/?token=abc",
+        "https://m.example.com/#x",
+    ],
+)
+def test_marketplace_url_carries_no_credentials(url: str) -> None:
+    with pytest.raises(InputError, match="must not contain") as caught:
+        validate_marketplace_url(url)
+    assert "s3cret" not in caught.value.message and "abc" not in caught.value.message
+
+
+def test_a_malformed_address_in_settings_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"language": "fr", "marketplace_url": "https://[x"}))
+    assert load_settings(path) == (Settings(language="fr"), None)
 
 
 def test_marketplace_url_is_normalised() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import builtins
 import sys
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from portal import __version__
@@ -133,11 +134,37 @@ class Shell:
         self.state.close()
 
 
+def report_unhandled(
+    kind: type[BaseException], error: BaseException, trace: TracebackType | None
+) -> None:
+    """sys.excepthook: log the traceback, show the user plain words (Qt slots end up here)."""
+    import logging
+
+    from ui.dialogs import show_error
+
+    logging.getLogger(__name__).critical("unhandled error", exc_info=(kind, error, trace))
+    show_error(None, error)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Start the GUI; returns the exit status."""
-    shell = Shell(_arguments(sys.argv[1:] if argv is None else argv))
+    args = _arguments(sys.argv[1:] if argv is None else argv)
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from portal.errors import PortalError
+
+    _drop_feature_import_hook()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    try:
+        shell = Shell(args)
+    except PortalError as exc:  # e.g. a data dir that cannot be created
+        from portal.i18n import _
+
+        QMessageBox.critical(None, _("AIC Partner Portal"), exc.message)
+        return 1
+    sys.excepthook = report_unhandled
     shell.start()
-    return shell.app.exec()
+    return app.exec()
 
 
 if __name__ == "__main__":

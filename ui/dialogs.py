@@ -7,6 +7,7 @@ import logging
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -21,6 +22,7 @@ from portal.i18n import _
 from portal.logs import current_log_file
 
 log = logging.getLogger(__name__)
+_open_boxes: set[QMessageBox] = set()
 
 
 def _titles() -> dict[ErrorKind, str]:
@@ -49,9 +51,12 @@ def show_error(parent: QWidget | None, error: BaseException) -> None:
         _titles()[kind],
         text,
         QMessageBox.StandardButton.Ok,
-        parent,
+        parent or QApplication.activeWindow(),
     )
     box.setObjectName("errorDialog")
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    _open_boxes.add(box)  # a box with no parent would be collected before the user sees it
+    box.finished.connect(lambda _result: _open_boxes.discard(box))
     # Without an escape button Qt refuses Esc, the close box and even quitting the app.
     box.setEscapeButton(QMessageBox.StandardButton.Ok)
     log_file = current_log_file()
@@ -66,7 +71,7 @@ def show_error(parent: QWidget | None, error: BaseException) -> None:
 class AboutDialog(QDialog):
     """Versions of the app and its parts, selectable so a user can paste them into a ticket."""
 
-    def __init__(self, parent: QWidget | None, *, data_dir: str) -> None:
+    def __init__(self, parent: QWidget | None, *, data_dir: str, versions: dict[str, str]) -> None:
         super().__init__(parent)
         self.setObjectName("aboutDialog")
         self.setWindowTitle(_("About AIC Partner Portal"))
@@ -83,10 +88,8 @@ class AboutDialog(QDialog):
         )
         heading.setWordWrap(True)
         layout.addWidget(heading)
-        from portal.about import versions
-
         form = QFormLayout()
-        for name, version in versions().items():
+        for name, version in versions.items():
             value = QLabel(version)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             form.addRow(name, value)

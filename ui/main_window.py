@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QSize, QUrl
+from PySide6.QtCore import QSize, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -173,17 +173,28 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         """Open the About dialog."""
+        from portal.about import versions
         from ui.dialogs import AboutDialog
+        from ui.operations import CoreOp
 
-        AboutDialog(self, data_dir=str(self.state.data_dir.root)).open()
+        def show(found: dict[str, str]) -> None:
+            dialog = AboutDialog(self, data_dir=str(self.state.data_dir.root), versions=found)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.open()
 
-    def _show_reachability(self, answer: Reachability) -> None:
-        if answer.online:
+        # Package metadata is read from disk: off the GUI thread.
+        CoreOp(self, lambda _ctx: versions(), name="versions").success(show).run_in_background()
+
+    def _show_reachability(self, answer: Reachability | None) -> None:
+        if answer is None:
+            self.connection.setText("◌ " + _("Checking…"))
+            self.connection.setToolTip(_("Checking the marketplace…"))
+        elif answer.online:
             self.connection.setText("● " + _("Online"))
-            self.connection.setToolTip(self.state.settings.marketplace_url or "")
+            self.connection.setToolTip(answer.url or "")
         else:
             self.connection.setText("○ " + _("Offline"))
-            self.connection.setToolTip(answer.reason or "")
+            self.connection.setToolTip(answer.reason())
 
     def _show_waiting(self, count: int) -> None:
         self.waiting.setText(

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import shiboken6
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QWidget
 
-from portal.cancel import CancelToken
+from portal.cancel import CancelToken, Progress
 from portal.errors import Cancelled, PortalError
 
 T = TypeVar("T")
@@ -38,44 +38,47 @@ class OpContext:
     """What a core call running in the background gets: where to report progress, and a token."""
 
     cancel: CancelToken
-    progress: Callable[[int, int | None, str], None]
+    progress: Progress
 
 
 class _Relay(QObject):
     """Lives on the GUI thread; signals emitted from the worker reach its slots queued."""
 
-    sig_progress = Signal(int, object, str)
+    sig_progress = Signal(object, object, str)
     """Work advanced: done, total (None when unknown) and a message."""
     sig_finished = Signal(bool, object)
     """Work ended: success flag and the result or the exception."""
 
     def __init__(self, job: _Job) -> None:
         super().__init__()
-        self._job = job
+        self._job: _Job | None = job
         self.sig_progress.connect(self._on_progress)
         self.sig_finished.connect(self._on_finished)
 
-    @Slot(int, object, str)
+    @Slot(object, object, str)
     def _on_progress(self, done: int, total: int | None, message: str) -> None:
-        self._job.deliver_progress(done, total, message)
+        if self._job is not None:
+            self._job.deliver_progress(done, total, message)
 
     @Slot(bool, object)
     def _on_finished(self, ok: bool, value: object) -> None:
-        self._job.deliver_result(ok, value)
+        job, self._job = self._job, None  # break the job<->relay cycle: both go by refcount
+        self.deleteLater()
+        if job is not None:
+            job.deliver_result(ok, value)
 
 
-class _Job(QRunnable):
-    """The worker half of an operation; holds itself in `_running` until its result is delivered."""
+class _Job:
+    """One run of an operation; kept in `_running` until its result is delivered."""
 
     def __init__(self, op: CoreOp[Any]) -> None:
-        super().__init__()
-        self.setAutoDelete(False)
         self.op = op
         self.token = CancelToken()
         self.relay = _Relay(self)
         self.label = f"{op.name} #{next(_serial)}"
 
     def run(self) -> None:
+        """The worker half: call the core function and send what came of it to the GUI thread."""
         ctx = OpContext(self.token, self.relay.sig_progress.emit)
         try:
             result = self.op.fn(ctx)
@@ -161,7 +164,7 @@ class CoreOp(Generic[T]):
         """Start the work; call from the GUI thread."""
         job = _Job(self)
         _running.add(job)
-        _pool("write" if self.writes else "read").start(job)
+        _pool("write" if self.writes else "read").start(job.run)
         return OpHandle(job)
 
     def alive(self) -> bool:
@@ -187,4 +190,4 @@ def cancel_all() -> None:
 
 def wait_for_workers(timeout_ms: int) -> bool:
     """Wait until every worker thread is idle; False if some still work after `timeout_ms`."""
-    return all(pool.waitForDone(timeout_ms) for pool in _pools.values())
+    return all([pool.waitForDone(timeout_ms) for pool in _pools.values()])

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from portal.i18n import _
 from portal.paths import DataDir
 from portal.settings import Settings, save_settings
 from portal.sync.connectivity import Reachability, probe_marketplace
@@ -34,7 +33,7 @@ class AppState(QObject):
     sig_waiting = Signal(int)
     """The number of outbox items waiting to be delivered."""
     sig_reachability = Signal(object)
-    """A new answer about whether the marketplace can be reached."""
+    """A new answer about whether the configured marketplace can be reached."""
     sig_settings_changed = Signal()
     """The user saved new settings."""
 
@@ -43,7 +42,9 @@ class AppState(QObject):
         self.data_dir = data_dir
         self.settings = settings
         self.store: Store | None = None
-        self.reachability = Reachability(False, _("Checking the marketplace…"))
+        self.reachability: Reachability | None = None
+        self._probes = 0
+        self._counts = 0
         self._probe_timer = QTimer(self)
         self._probe_timer.setInterval(PROBE_INTERVAL_MS)
         self._probe_timer.timeout.connect(self.check_reachability)
@@ -80,8 +81,15 @@ class AppState(QObject):
             return
         from portal.overview import waiting_to_sync
 
+        self._counts += 1
+        asked = self._counts
+
+        def counted(count: int) -> None:
+            if asked == self._counts:  # an older count that finished late is stale
+                self.sig_waiting.emit(count)
+
         CoreOp(None, lambda _ctx: waiting_to_sync(store), name="count waiting").success(
-            self.sig_waiting.emit
+            counted
         ).failure(
             lambda exc: log.warning("could not count the outbox: %s", exc)
         ).run_in_background()
@@ -89,32 +97,33 @@ class AppState(QObject):
     def check_reachability(self) -> None:
         """Probe the configured marketplace on a worker and publish the answer."""
         url = self.settings.marketplace_url
+        self._probes += 1
+        asked = self._probes
+
+        def answered(answer: Reachability) -> None:
+            if asked == self._probes:  # a slow probe of an older address must not win
+                self.reachability = answer
+                self.sig_reachability.emit(answer)
+
         CoreOp(None, lambda _ctx: probe_marketplace(url), name="probe marketplace").success(
-            self._reachability_known
+            answered
         ).run_in_background()
 
-    def _reachability_known(self, answer: Reachability) -> None:
-        self.reachability = answer
-        self.sig_reachability.emit(answer)
-
     def update_settings(self, **changes: object) -> None:
-        """Save changed settings on the write worker, then tell whoever shows them."""
-        new = replace(self.settings, **changes)  # type: ignore[arg-type]
+        """Apply changed settings now, tell whoever shows them, and save a copy on the worker."""
+        old, new = self.settings, replace(self.settings, **changes)  # type: ignore[arg-type]
+        self.settings = new
+        self.sig_settings_changed.emit()
+        if new.marketplace_url != old.marketplace_url:
+            self.reachability = None
+            self.sig_reachability.emit(None)
+            self.check_reachability()
         path = self.data_dir.settings
 
         def write(_ctx: OpContext) -> None:
             save_settings(path, new)
 
-        CoreOp(None, write, writes=True, name="save settings").success(
-            lambda _none: self._settings_saved(new)
-        ).run_in_background()
-
-    def _settings_saved(self, new: Settings) -> None:
-        marketplace_changed = new.marketplace_url != self.settings.marketplace_url
-        self.settings = new
-        self.sig_settings_changed.emit()
-        if marketplace_changed:
-            self.check_reachability()
+        CoreOp(None, write, writes=True, name="save settings").run_in_background()
 
     def close(self) -> None:
         """Stop probing and release the database."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -95,6 +96,23 @@ class Card(QFrame):
         self.hint.setVisible(bool(hint))
 
 
+Cell = str | tuple[str, Any]
+"""A table cell: its text, or its text and the value it sorts by (a number, a datetime)."""
+
+
+class _SortableItem(QTableWidgetItem):
+    """Sorts by the value kept beside the text, so 9 comes before 10 and dates by time."""
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine, theirs = self.data(SORT_ROLE), other.data(SORT_ROLE)
+        if mine is not None and theirs is not None:
+            return bool(mine < theirs)
+        return super().__lt__(other)
+
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
 class RecordTable(QTableWidget):
     """A read-only table of records, one row each, sortable by clicking a header."""
 
@@ -109,13 +127,16 @@ class RecordTable(QTableWidget):
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.horizontalHeader().setStretchLastSection(True)
 
-    def set_rows(self, rows: Sequence[Sequence[str]], *, keys: Sequence[object] = ()) -> None:
+    def set_rows(self, rows: Sequence[Sequence[Cell]], *, keys: Sequence[object] = ()) -> None:
         """Replace the rows; `keys[i]` is kept on row i's first cell for `selected_key`."""
         self.setSortingEnabled(False)
         self.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            for c, text in enumerate(row):
-                item = QTableWidgetItem(text)
+            for c, cell in enumerate(row):
+                text, order = cell if isinstance(cell, tuple) else (cell, None)
+                item = _SortableItem(text)
+                if order is not None:
+                    item.setData(SORT_ROLE, order)
                 if c == 0 and r < len(keys):
                     item.setData(Qt.ItemDataRole.UserRole, keys[r])
                 self.setItem(r, c, item)

@@ -50,12 +50,8 @@ def main() -> int:
         for _run in range(RUNS):
             results["app"].append(measure(app))
             results["bare"].append(measure(bare))
-    app_ms, app_idle, app_peak = (
-        statistics.median(col) for col in zip(*results["app"], strict=True)
-    )
-    bare_ms, bare_idle, bare_peak = (
-        statistics.median(col) for col in zip(*results["bare"], strict=True)
-    )
+    app_ms, app_idle, app_peak = medians(results["app"])
+    bare_ms, bare_idle, bare_peak = medians(results["bare"])
     print(f"platform: {os.environ.get('QT_QPA_PLATFORM', 'default')}, runs: {RUNS} each")
     for name, rows in results.items():
         print(f"  {name:<5} ms: {', '.join(f'{ms:.0f}' for ms, _idle, _peak in rows)}")

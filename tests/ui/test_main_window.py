@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
@@ -103,8 +104,19 @@ def test_switching_language_rebuilds_the_window_in_french(shell: Shell, qtbot: Q
     assert shell.window.windowTitle() == "Portail partenaires AIC"
     assert shell.window.current_page() == "settings"
     assert shell.state.settings.language == "fr"
-    assert '"language": "fr"' in shell.state.data_dir.settings.read_text()
+    qtbot.waitUntil(lambda: '"language": "fr"' in shell.state.data_dir.settings.read_text())
     assert QApplication.layoutDirection() == Qt.LayoutDirection.LeftToRight
+    rebuilt = shell.window.page("settings")
+    assert isinstance(rebuilt, SettingsPage)
+    assert rebuilt.language.currentData() == "fr"
+    qtbot.waitUntil(lambda: not shiboken6.isValid(old))
+    rebuilt.marketplace.setText("https://market.example.com")
+    rebuilt.save_marketplace()  # the old window's pages are gone and must not be called
+    _settle(qtbot)
+    assert '"marketplace_url": "https://market.example.com"' in (
+        shell.state.data_dir.settings.read_text()
+    )
+    assert '"language": "fr"' in shell.state.data_dir.settings.read_text()
 
 
 def test_arabic_lays_out_right_to_left(shell: Shell, qtbot: QtBot) -> None:
@@ -129,11 +141,62 @@ def test_bad_marketplace_address_is_explained_next_to_the_field(shell: Shell, qt
 
 
 def test_about_lists_versions(shell: Shell, qtbot: QtBot) -> None:
-    dialog = AboutDialog(shell.window, data_dir=str(shell.state.data_dir.root))
-    qtbot.addWidget(dialog)
+    shell.window.show_about()
+    qtbot.waitUntil(lambda: shell.window.findChild(AboutDialog) is not None)
+    dialog = shell.window.findChild(AboutDialog)
     texts = [label.text() for label in dialog.findChildren(QLabel)]
     assert "SQLAlchemy" in texts and "PySide6-Essentials" in texts
     assert str(shell.state.data_dir.root) in texts
+
+
+def test_tables_sort_numbers_and_dates_by_value(shell: Shell, qtbot: QtBot, tmp_path: Path) -> None:
+    from ui.widgets import RecordTable
+
+    table = RecordTable(["n"])
+    qtbot.addWidget(table)
+    table.set_rows([[("10", 10)], [("9", 9)], [("100", 100)]])
+    table.sortItems(0)
+    assert [table.item(r, 0).text() for r in range(3)] == ["9", "10", "100"]
+
+
+def test_an_error_with_no_parent_is_shown_and_freed(shell: Shell, qtbot: QtBot) -> None:
+    from ui.dialogs import _open_boxes
+
+    shell.window.activateWindow()
+    show_error(None, RuntimeError("boom"))
+    assert len(_open_boxes) == 1
+    [box] = _open_boxes
+    qtbot.waitUntil(box.isVisible)
+    box.close()
+    qtbot.waitUntil(lambda: not _open_boxes)
+
+
+def test_unhandled_errors_are_logged_and_shown(
+    shell: Shell, qtbot: QtBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ui.app import report_unhandled
+    from ui.dialogs import _open_boxes
+
+    try:
+        raise ZeroDivisionError("in a slot")
+    except ZeroDivisionError as exc:
+        report_unhandled(type(exc), exc, exc.__traceback__)
+    assert any(r.exc_info and r.levelname == "CRITICAL" for r in caplog.records)
+    [box] = _open_boxes
+    assert "in a slot" not in box.text()
+    box.close()
+
+
+def test_a_late_probe_of_an_old_address_is_ignored(shell: Shell, qtbot: QtBot) -> None:
+    shell.state.update_settings(marketplace_url="https://127.0.0.1:9")
+    shell.state.update_settings(marketplace_url=None)
+    qtbot.waitUntil(lambda: shell.state.reachability is not None)
+    _settle(qtbot)
+    assert shell.state.reachability is not None
+    assert shell.state.reachability.url is None
+    assert shell.window.findChild(QLabel, "connectionStatus").toolTip() == (
+        "No marketplace is configured."
+    )
 
 
 def test_internal_error_offers_the_log_folder(shell: Shell, qtbot: QtBot) -> None:

@@ -63,6 +63,37 @@ def test_progress_then_cancel(qtbot: QtBot) -> None:
     assert len(progress) < 1000
 
 
+def test_progress_counts_past_32_bits(qtbot: QtBot) -> None:
+    seen: list[tuple[int, int | None, str]] = []
+    done: list[None] = []
+
+    def work(ctx: OpContext) -> None:
+        ctx.progress(3_000_000_000, 5_000_000_000, "bytes")
+
+    CoreOp(None, work).progress(lambda *a: seen.append(a)).success(done.append).run_in_background()
+    qtbot.waitUntil(lambda: done != [])
+    assert seen == [(3_000_000_000, 5_000_000_000, "bytes")]
+
+
+def test_a_finished_operation_leaves_nothing_behind(qtbot: QtBot) -> None:
+    import gc
+    import weakref
+
+    from ui import operations
+
+    done: list[int] = []
+    handle = CoreOp(None, lambda _ctx: 7).success(done.append).run_in_background()
+    job = weakref.ref(handle._job)
+    qtbot.waitUntil(lambda: done == [7])
+    del handle
+    gc.disable()
+    try:
+        qtbot.waitUntil(lambda: job() is None)  # freed by reference counting, not the collector
+    finally:
+        gc.enable()
+    assert operations.running_operations() == []
+
+
 def test_typed_error_reaches_the_failure_callback(qtbot: QtBot) -> None:
     errors: list[BaseException] = []
 

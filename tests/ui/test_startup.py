@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from PySide6.QtWidgets import QApplication
+
 GUI = Path(sys.executable).with_name("aic-portal-gui")
 
 
@@ -39,7 +42,23 @@ def test_a_broken_database_fails_the_start_plainly(tmp_path: Path) -> None:
     done = _start(data)
     assert done.returncode == 1
     log = (data / "logs" / "portal.log").read_text()
-    assert "portal.sqlite3 cannot be read" in log or "could not be" in log
+    assert "the local store could not be opened: The database" in log
+    assert "portal.sqlite3 cannot be read: file is not a database" in log
+
+
+def test_an_unusable_data_dir_is_one_plain_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qapp: QApplication
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from ui.app import main
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, text: shown.append(text))
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["--data-dir", str(blocker / "data")]) == 1
+    assert shown == [f"The data dir {blocker / 'data'} cannot be used: Not a directory"]
 
 
 def test_imports_after_qt_do_not_fill_linecache(tmp_path: Path) -> None:

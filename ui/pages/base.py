@@ -48,17 +48,19 @@ class Page(QWidget):
     def install(
         self,
         *,
-        empty: EmptyState,
+        empty: EmptyState | None,
         content: QWidget,
         load: Callable[[Store], Any],
         show: Callable[[Any], bool],
     ) -> None:
         """Give the page its empty state, its content, how to read (on a worker) and to show.
 
-        `show` returns False when there are no records, and the empty state is shown instead.
+        `show` returns False when there are no records, and the empty state is shown instead;
+        a page whose content has its own way of saying "nothing yet" passes no empty state.
         """
         self.empty, self.content = empty, content
-        self.stack.addWidget(empty)
+        if empty is not None:
+            self.stack.addWidget(empty)
         self.stack.addWidget(content)
         self._load_records, self._show_records = load, show
         if self.state.store is not None:
@@ -79,7 +81,10 @@ class Page(QWidget):
 
     def _loaded(self, records: Any) -> None:
         self._loading = False
-        self.stack.setCurrentWidget(self.content if self._show_records(records) else self.empty)
+        has_records = self._show_records(records)
+        self.stack.setCurrentWidget(
+            self.empty if self.empty is not None and not has_records else self.content
+        )
         if self._again:
             self._again = False
             self.reload()

@@ -44,8 +44,8 @@ class ConformancePage(Page):
                     r.backend,
                     r.profile,
                     run_status(r.status),
-                    format_number(r.checks),
-                    format_datetime(r.started_at),
+                    (format_number(r.checks), r.checks),
+                    (format_datetime(r.started_at), r.started_at),
                 ]
                 for r in runs
             ],

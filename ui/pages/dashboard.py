@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from portal.i18n import _, format_number, format_percent, ngettext
+from portal.i18n import _, format_list, format_number, format_percent, ngettext
 from ui.labels import partner_type
 from ui.pages.base import Page
 from ui.state import AppState
-from ui.widgets import Card, EmptyState, heading
+from ui.widgets import Card, heading
 
 if TYPE_CHECKING:
     from portal.db.store import Store
@@ -41,9 +41,7 @@ class DashboardPage(Page):
             grid.addWidget(card, index // 3, index % 3)
         layout.addLayout(grid)
         layout.addStretch(1)
-        self.install(
-            empty=EmptyState(_("Dashboard"), ""), content=content, load=_load, show=self._show
-        )
+        self.install(empty=None, content=content, load=_load, show=self._show)
 
     def _show(self, data: Overview) -> bool:
         org = data.organisation
@@ -61,7 +59,7 @@ class DashboardPage(Page):
             if org.tier:
                 parts.append(_("Tier: {tier}").format(tier=org.tier))
             if org.regions:
-                parts.append(_("Regions: {regions}").format(regions=", ".join(org.regions)))
+                parts.append(_("Regions: {regions}").format(regions=format_list(org.regions)))
             parts.append(
                 _("Revenue share: {share}").format(share=format_percent(org.revenue_share))
             )

@@ -6,7 +6,14 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from portal.i18n import _, format_datetime, format_duration, format_percent, language_name
+from portal.i18n import (
+    _,
+    format_datetime,
+    format_duration,
+    format_list,
+    format_percent,
+    language_name,
+)
 from ui.pages.base import Page
 from ui.state import AppState
 from ui.widgets import EmptyState, RecordTable, heading
@@ -55,9 +62,9 @@ class ExamsPage(Page):
                     e.title,
                     e.version,
                     _("Practice") if e.practice else _("Certification"),
-                    format_duration(e.duration_s, granularity="minute"),
-                    format_percent(e.pass_mark),
-                    ", ".join(language_name(code) for code in e.languages),
+                    (format_duration(e.duration_s, granularity="minute"), e.duration_s),
+                    (format_percent(e.pass_mark), e.pass_mark),
+                    format_list([language_name(code) for code in e.languages]),
                 ]
                 for e in exams
             ],
@@ -68,9 +75,9 @@ class ExamsPage(Page):
                 [
                     c.exam_title,
                     c.holder_name,
-                    format_percent(c.score),
+                    (format_percent(c.score), c.score),
                     _("Passed") if c.passed else _("Not passed"),
-                    format_datetime(c.issued_at),
+                    (format_datetime(c.issued_at), c.issued_at),
                 ]
                 for c in certificates
             ],

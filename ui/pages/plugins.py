@@ -63,7 +63,12 @@ class PluginsPage(Page):
         self._projects = {p.id: p for p in projects}
         self.table.set_rows(
             [
-                [p.name, str(p.folder), format_number(p.versions), format_datetime(p.created_at)]
+                [
+                    p.name,
+                    str(p.folder),
+                    (format_number(p.versions), p.versions),
+                    (format_datetime(p.created_at), p.created_at),
+                ]
                 for p in projects
             ],
             keys=[p.id for p in projects],

@@ -51,21 +51,21 @@ class SyncPage(Page):
             show=self._show,
         )
         state.sig_reachability.connect(self._reachability)
-        state.sig_settings_changed.connect(lambda: self._reachability(state.reachability))
         self._reachability(state.reachability)
 
-    def _reachability(self, answer: Reachability) -> None:
-        url = self.state.settings.marketplace_url
-        if answer.online:
-            self.connection.setText(_("Online: {url}").format(url=url))
-        elif url:
+    def _reachability(self, answer: Reachability | None) -> None:
+        if answer is None:
+            self.connection.setText(_("Checking the marketplace…"))
+        elif answer.online:
+            self.connection.setText(_("Online: {url}").format(url=answer.url))
+        elif answer.url:
             self.connection.setText(
-                _("Offline: {reason} ({url})").format(reason=answer.reason, url=url)
+                _("Offline: {reason} ({url})").format(reason=answer.reason(), url=answer.url)
             )
         else:
             self.connection.setText(
                 _("Offline: {reason} Set the marketplace address in Settings (Ctrl+6).").format(
-                    reason=answer.reason
+                    reason=answer.reason()
                 )
             )
 
@@ -76,8 +76,8 @@ class SyncPage(Page):
                     i.resource,
                     i.action,
                     outbox_state(i.state),
-                    format_number(i.attempts),
-                    format_datetime(i.created_at),
+                    (format_number(i.attempts), i.attempts),
+                    (format_datetime(i.created_at), i.created_at),
                     i.last_error or "",
                 ]
                 for i in items
