@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CATALOGS := $(wildcard locales/*/LC_MESSAGES/portal.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: setup run test lint contracts types pytest i18n bench clean
+.PHONY: setup run test lint contracts types pytest i18n api bench clean
 
 # Create the virtual environment and install the project with its dev extra.
 $(STAMP): pyproject.toml
@@ -50,6 +50,11 @@ i18n: $(STAMP)
 		-o locales/portal.pot portal ui
 	$(BIN)/pybabel update -D portal -i locales/portal.pot -d locales --no-fuzzy-matching
 	$(BIN)/pybabel compile --statistics -D portal -d locales
+
+# Write the sandbox's OpenAPI document; a test fails while the committed copy differs.
+api: setup
+	$(BIN)/python -c "import json; from portal.sandbox.app import create_app; \
+	print(json.dumps(create_app().openapi(), indent=2, sort_keys=True))" > resources/api/openapi.json
 
 bench: setup
 	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/python tests/benchmarks/startup.py

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from portal import __version__
-from portal.errors import PortalError
+from portal.errors import ErrorKind, PortalError
 from portal.i18n import (
     _,
     current_locale,
@@ -101,6 +101,45 @@ def demo(obj: CliContext) -> None:
     from portal.demo import walkthrough
 
     walkthrough(obj.data_dir, obj.settings, echo=click.echo)
+
+
+@cli.group()
+def sandbox() -> None:
+    """The sandbox marketplace: the same API as the real one, on this machine."""
+
+
+@sandbox.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8443,
+    show_default=True,
+    help="Port to listen on; 0 picks a free one.",
+)
+@click.pass_obj
+def sandbox_serve(obj: CliContext, host: str, port: int) -> None:
+    """Serve the sandbox marketplace over HTTPS until interrupted."""
+    from portal.sandbox.serve import serve
+    from portal.sandbox.tls import TLSFiles
+
+    def announce(url: str, tls: TLSFiles) -> None:
+        click.echo(_("Sandbox marketplace: {url}").format(url=url))
+        click.echo(_("CA certificate: {path}").format(path=tls.ca_cert))
+        click.echo(_("Press Ctrl+C to stop."), nl=True)
+        sys.stdout.flush()
+
+    try:
+        serve(obj.data_dir.root / "sandbox", host=host, port=port, announce=announce)
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl+C it shut down on; that is a clean stop
+        click.echo(_("Sandbox stopped."))
+    except OSError as exc:
+        raise PortalError(
+            _("The sandbox cannot listen on {host}:{port}: {problem}").format(
+                host=host, port=port, problem=exc.strerror or exc
+            ),
+            kind=ErrorKind.NETWORK,
+        ) from exc
 
 
 def _echo_table(rows: list[tuple[str, str]]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from portal.about import keyring_status
 from portal.db.migrate import current_revision
@@ -107,7 +108,8 @@ def walkthrough(data_dir: DataDir, settings: Settings, *, echo: Callable[[str], 
         )
 
     heading(_("Marketplace"))
-    reach = probe_marketplace(settings.marketplace_url)
+    bundle = Path(settings.ca_bundle) if settings.ca_bundle else None
+    reach = probe_marketplace(settings.marketplace_url, ca_bundle=bundle)
     if reach.online:
         echo("   " + _("Online: {url}").format(url=settings.marketplace_url))
     else:

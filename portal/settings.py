@@ -24,6 +24,7 @@ class Settings:
 
     language: str = SYSTEM_LANGUAGE
     marketplace_url: str | None = None
+    ca_bundle: str | None = None
 
 
 def validate_marketplace_url(url: str) -> str:
@@ -49,6 +50,26 @@ def validate_marketplace_url(url: str) -> str:
             ).format(url=f"https://{hostname}" + (f":{port}" if port else "") + "/…")
         )
     return text.rstrip("/")
+
+
+def validate_ca_bundle(path: str) -> str:
+    """Accept a readable PEM file of certificates, trusted in addition to the OS trust store."""
+    bundle = Path(path.strip()).expanduser()
+    try:
+        text = bundle.read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        raise InputError(
+            _("The CA certificate file {path} cannot be read: {problem}").format(
+                path=bundle, problem=exc.strerror or exc
+            )
+        ) from exc
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise InputError(
+            _("The file {path} holds no PEM certificate (“-----BEGIN CERTIFICATE-----”).").format(
+                path=bundle
+            )
+        )
+    return str(bundle.resolve())
 
 
 def load_settings(path: Path) -> tuple[Settings, str | None]:
@@ -79,6 +100,12 @@ def load_settings(path: Path) -> tuple[Settings, str | None]:
             settings = replace(settings, marketplace_url=validate_marketplace_url(url))
         except InputError as exc:
             log.warning("ignoring marketplace_url in %s: %s", path, exc.message)
+    bundle = raw.get("ca_bundle")
+    if isinstance(bundle, str):
+        try:
+            settings = replace(settings, ca_bundle=validate_ca_bundle(bundle))
+        except InputError as exc:
+            log.warning("ignoring ca_bundle in %s: %s", path, exc.message)
     return settings, None
 
 

@@ -11,7 +11,7 @@ import pytest
 from portal import i18n
 from portal.paths import DATA_DIR_ENV, DataDir
 
-pytest_plugins = ["pytester", "tests.worker_leaks"]
+pytest_plugins = ["pytester", "tests.worker_leaks", "tests.sandbox_server"]
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -23,6 +23,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "share"))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("LANGUAGE", "en")  # child processes speak English whatever the machine
     i18n.set_locale("en")
     yield
     i18n.set_locale("en")

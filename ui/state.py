@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -97,6 +98,7 @@ class AppState(QObject):
     def check_reachability(self) -> None:
         """Probe the configured marketplace on a worker and publish the answer."""
         url = self.settings.marketplace_url
+        bundle = Path(self.settings.ca_bundle) if self.settings.ca_bundle else None
         self._probes += 1
         asked = self._probes
 
@@ -105,16 +107,16 @@ class AppState(QObject):
                 self.reachability = answer
                 self.sig_reachability.emit(answer)
 
-        CoreOp(None, lambda _ctx: probe_marketplace(url), name="probe marketplace").success(
-            answered
-        ).run_in_background()
+        CoreOp(
+            None, lambda _ctx: probe_marketplace(url, ca_bundle=bundle), name="probe marketplace"
+        ).success(answered).run_in_background()
 
     def update_settings(self, **changes: object) -> None:
         """Apply changed settings now, tell whoever shows them, and save a copy on the worker."""
         old, new = self.settings, replace(self.settings, **changes)  # type: ignore[arg-type]
         self.settings = new
         self.sig_settings_changed.emit()
-        if new.marketplace_url != old.marketplace_url:
+        if (new.marketplace_url, new.ca_bundle) != (old.marketplace_url, old.ca_bundle):
             self.reachability = None
             self.sig_reachability.emit(None)
             self.check_reachability()

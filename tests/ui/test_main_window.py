@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from tests.sandbox_server import RunningSandbox
 from ui.app import Shell, _arguments
 from ui.dialogs import AboutDialog, show_error
 from ui.operations import running_operations
@@ -112,6 +113,7 @@ def test_switching_language_rebuilds_the_window_in_french(shell: Shell, qtbot: Q
     qtbot.waitUntil(lambda: not shiboken6.isValid(old))
     rebuilt.marketplace.setText("https://market.example.com")
     rebuilt.save_marketplace()  # the old window's pages are gone and must not be called
+    qtbot.waitUntil(lambda: shell.state.settings.marketplace_url == "https://market.example.com")
     _settle(qtbot)
     assert '"marketplace_url": "https://market.example.com"' in (
         shell.state.data_dir.settings.read_text()
@@ -135,9 +137,51 @@ def test_bad_marketplace_address_is_explained_next_to_the_field(shell: Shell, qt
     assert isinstance(settings, SettingsPage)
     settings.marketplace.setText("http://insecure.example")
     settings.save_marketplace()
-    assert not settings.marketplace_problem.isHidden()
+    qtbot.waitUntil(lambda: not settings.marketplace_problem.isHidden())
     assert "must start with https://" in settings.marketplace_problem.text()
     assert shell.state.settings.marketplace_url is None
+
+
+def test_pointing_settings_at_the_sandbox_goes_online(
+    shell: Shell, qtbot: QtBot, sandbox: RunningSandbox
+) -> None:
+    shell.window.show_page("settings")
+    settings = shell.window.page("settings")
+    assert isinstance(settings, SettingsPage)
+    status = shell.window.findChild(QLabel, "connectionStatus")
+
+    settings.marketplace.setText(sandbox.url)
+    settings.save_marketplace()
+    qtbot.waitUntil(
+        lambda: (
+            status.text() == "○ Offline"
+            and shell.state.reachability is not None
+            and shell.state.reachability.url == sandbox.url
+        ),
+        timeout=10_000,
+    )
+    assert status.toolTip() == "The marketplace's certificate is not trusted."
+
+    settings.ca_bundle.setText(str(sandbox.tls.ca_cert))
+    settings.save_marketplace()
+    qtbot.waitUntil(lambda: status.text() == "● Online", timeout=10_000)
+    _settle(qtbot)
+    saved = shell.state.data_dir.settings.read_text()
+    assert sandbox.url in saved and str(sandbox.tls.ca_cert) in saved
+
+
+def test_a_file_that_is_no_certificate_is_refused(
+    shell: Shell, qtbot: QtBot, tmp_path: Path
+) -> None:
+    settings = shell.window.page("settings")
+    assert isinstance(settings, SettingsPage)
+    bogus = tmp_path / "ca.pem"
+    bogus.write_text("not a certificate")
+    settings.ca_bundle.setText(str(bogus))
+    settings.save_marketplace()
+    qtbot.waitUntil(lambda: not settings.marketplace_problem.isHidden())
+    assert "holds no PEM certificate" in settings.marketplace_problem.text()
+    assert shell.state.settings.ca_bundle is None
 
 
 def test_about_lists_versions(shell: Shell, qtbot: QtBot) -> None:

@@ -8,6 +8,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QComboBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -19,7 +20,8 @@ from PySide6.QtWidgets import (
 
 from portal.errors import InputError
 from portal.i18n import _, available_locales, language_name
-from portal.settings import SYSTEM_LANGUAGE, validate_marketplace_url
+from portal.settings import SYSTEM_LANGUAGE, validate_ca_bundle, validate_marketplace_url
+from ui.operations import CoreOp, OpContext
 from ui.state import AppState
 from ui.widgets import heading
 
@@ -53,6 +55,16 @@ class SettingsPage(QWidget):
         row.addWidget(self.marketplace, 1)
         row.addWidget(save)
         form.addRow(_("Marketplace address"), row)
+        self.ca_bundle = QLineEdit(state.settings.ca_bundle or "")
+        self.ca_bundle.setObjectName("caBundle")
+        self.ca_bundle.setPlaceholderText(_("Only for a private marketplace or the sandbox"))
+        self.ca_bundle.returnPressed.connect(self.save_marketplace)
+        choose = QPushButton(_("Choose…"))
+        choose.clicked.connect(self._choose_ca_bundle)
+        row = QHBoxLayout()
+        row.addWidget(self.ca_bundle, 1)
+        row.addWidget(choose)
+        form.addRow(_("Extra CA certificates"), row)
         self.marketplace_problem = QLabel()
         self.marketplace_problem.setObjectName("problem")
         self.marketplace_problem.setWordWrap(True)
@@ -83,17 +95,40 @@ class SettingsPage(QWidget):
         if code and code != self.state.settings.language:
             self._on_language(code)
 
+    def _choose_ca_bundle(self) -> None:
+        path, _filter = QFileDialog.getOpenFileName(
+            self, _("Choose a CA certificate file"), "", _("PEM certificates (*.pem *.crt)")
+        )
+        if path:
+            self.ca_bundle.setText(path)
+
     def save_marketplace(self) -> None:
-        """Check the address as typed; save it, or say what is wrong next to the field."""
-        text = self.marketplace.text().strip()
-        try:
-            url = validate_marketplace_url(text) if text else None
-        except InputError as exc:
-            self.marketplace_problem.setText(exc.message)
-            self.marketplace_problem.show()
+        """Check address and CA file as typed (on a worker: it reads the file); save or say why."""
+        url_text, bundle_text = self.marketplace.text().strip(), self.ca_bundle.text().strip()
+
+        def check(_ctx: OpContext) -> tuple[str | None, str | None]:
+            return (
+                validate_marketplace_url(url_text) if url_text else None,
+                validate_ca_bundle(bundle_text) if bundle_text else None,
+            )
+
+        CoreOp(self, check, name="check connection settings").success(self._save).failure(
+            self._refuse
+        ).run_in_background()
+
+    def _refuse(self, error: BaseException) -> None:
+        if not isinstance(error, InputError):
+            from ui.dialogs import show_error
+
+            show_error(self, error)
             return
+        self.marketplace_problem.setText(error.message)
+        self.marketplace_problem.show()
+
+    def _save(self, checked: tuple[str | None, str | None]) -> None:
+        url, bundle = checked
         self.marketplace_problem.hide()
-        self.state.update_settings(marketplace_url=url)
+        self.state.update_settings(marketplace_url=url, ca_bundle=bundle)
         status = getattr(self.window(), "statusBar", None)
         if status is not None:
             status().showMessage(_("Settings saved."), 5000)

@@ -1,0 +1,1 @@
+"""The reference marketplace server; clients reach it over HTTPS only, never by import."""

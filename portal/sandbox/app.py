@@ -1,0 +1,44 @@
+"""The sandbox marketplace's HTTP API, built fresh for each server (and each test)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+from portal import __version__
+from portal.sandbox.problems import PROBLEM_JSON, Problem, install_problem_handlers
+
+API_TITLE = "AIC-Platform marketplace API"
+API_VERSION = "1.0.0"
+
+
+class Health(BaseModel):
+    """What a client learns before signing in: that this is a marketplace, and its API."""
+
+    status: Literal["ok"]
+    api: Literal["v1"]
+    server: str
+
+
+def create_app() -> FastAPI:
+    """The FastAPI application of the sandbox marketplace."""
+    app = FastAPI(
+        title=API_TITLE,
+        version=API_VERSION,
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        responses={
+            "default": {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": "Error"}
+        },
+    )
+    install_problem_handlers(app)
+
+    @app.get("/v1/health", tags=["service"])
+    def health() -> Health:
+        """Whether the marketplace is up; needs no token."""
+        return Health(status="ok", api="v1", server=f"aic-portal-sandbox/{__version__}")
+
+    return app

@@ -1,0 +1,46 @@
+"""`aic-portal sandbox serve`: the sandbox marketplace over HTTPS with its own CA."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import uvicorn
+
+from portal.sandbox.app import create_app
+from portal.sandbox.tls import TLSFiles, ensure_tls
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on `host`; port 0 picks a free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    return sock
+
+
+def base_url(sock: socket.socket) -> str:
+    """The https URL clients use for a listening socket."""
+    host, port = sock.getsockname()[:2]
+    return f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
+
+
+def serve(
+    state_dir: Path, *, host: str, port: int, announce: Callable[[str, TLSFiles], None]
+) -> None:
+    """Serve until interrupted; `announce` gets the base URL and TLS files once listening."""
+    tls = ensure_tls(state_dir / "tls")
+    sock = listen(host, port)
+    config = uvicorn.Config(
+        create_app(),
+        ssl_certfile=str(tls.server_cert),
+        ssl_keyfile=str(tls.server_key),
+        log_level="warning",
+        lifespan="off",
+        server_header=False,
+    )
+    announce(base_url(sock), tls)
+    uvicorn.Server(config).run(sockets=[sock])

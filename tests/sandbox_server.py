@@ -1,0 +1,49 @@
+"""A real sandbox server over real TLS on loopback, in a thread of the test process."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from portal.sandbox.app import create_app
+from portal.sandbox.serve import base_url, listen
+from portal.sandbox.tls import TLSFiles, ensure_tls
+
+
+@dataclass(frozen=True)
+class RunningSandbox:
+    """Where the test server listens and the CA that signed its certificate."""
+
+    url: str
+    tls: TLSFiles
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
+    tls = ensure_tls(Path(tmp_path_factory.mktemp("sandbox")) / "tls")
+    sock = listen("127.0.0.1", 0)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(),
+            ssl_certfile=str(tls.server_cert),
+            ssl_keyfile=str(tls.server_key),
+            log_level="warning",
+            lifespan="off",
+        )
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    started = threading.Event()
+    while not started.wait(0.02):
+        if server.started:
+            started.set()
+        elif not thread.is_alive():
+            raise RuntimeError("the sandbox server did not start")
+    yield RunningSandbox(base_url(sock), tls)
+    server.should_exit = True
+    thread.join(10)
