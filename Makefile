@@ -54,7 +54,8 @@ i18n: $(STAMP)
 # Write the sandbox's OpenAPI document; a test fails while the committed copy differs.
 api: setup
 	$(BIN)/python -c "import json; from portal.sandbox.app import create_app; \
-	print(json.dumps(create_app().openapi(), indent=2, sort_keys=True))" > resources/api/openapi.json
+	print(json.dumps(create_app(database_url='sqlite://').openapi(), indent=2, sort_keys=True))" \
+	> resources/api/openapi.json
 
 bench: setup
 	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/python tests/benchmarks/startup.py

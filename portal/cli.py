@@ -117,20 +117,43 @@ def sandbox() -> None:
     show_default=True,
     help="Port to listen on; 0 picks a free one.",
 )
+@click.option(
+    "--db",
+    "database_url",
+    metavar="URL",
+    help="SQLAlchemy URL of the sandbox's database (default: SQLite in the data dir).",
+)
+@click.option("--seed-demo", is_flag=True, help="Create demo partner organisations and users.")
 @click.pass_obj
-def sandbox_serve(obj: CliContext, host: str, port: int) -> None:
+def sandbox_serve(
+    obj: CliContext, host: str, port: int, database_url: str | None, seed_demo: bool
+) -> None:
     """Serve the sandbox marketplace over HTTPS until interrupted."""
+    from portal.sandbox.seed import DEMO_PASSWORD
     from portal.sandbox.serve import serve
     from portal.sandbox.tls import TLSFiles
 
-    def announce(url: str, tls: TLSFiles) -> None:
+    def announce(url: str, tls: TLSFiles, demo_users: list[str]) -> None:
         click.echo(_("Sandbox marketplace: {url}").format(url=url))
         click.echo(_("CA certificate: {path}").format(path=tls.ca_cert))
-        click.echo(_("Press Ctrl+C to stop."), nl=True)
+        if demo_users:
+            click.echo(
+                _("Demo sign-ins (password “{password}”): {users}").format(
+                    password=DEMO_PASSWORD, users=", ".join(demo_users)
+                )
+            )
+        click.echo(_("Press Ctrl+C to stop."))
         sys.stdout.flush()
 
     try:
-        serve(obj.data_dir.root / "sandbox", host=host, port=port, announce=announce)
+        serve(
+            obj.data_dir.root / "sandbox",
+            host=host,
+            port=port,
+            database_url=database_url,
+            seed=seed_demo,
+            announce=announce,
+        )
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl+C it shut down on; that is a clean stop
         click.echo(_("Sandbox stopped."))
     except OSError as exc:

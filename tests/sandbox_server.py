@@ -11,6 +11,7 @@ import pytest
 import uvicorn
 
 from portal.sandbox.app import create_app
+from portal.sandbox.seed import seed_demo
 from portal.sandbox.serve import base_url, listen
 from portal.sandbox.tls import TLSFiles, ensure_tls
 
@@ -25,11 +26,14 @@ class RunningSandbox:
 
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
-    tls = ensure_tls(Path(tmp_path_factory.mktemp("sandbox")) / "tls")
+    state = Path(tmp_path_factory.mktemp("sandbox"))
+    tls = ensure_tls(state / "tls")
+    app = create_app(database_url=f"sqlite:///{state / 'marketplace.sqlite3'}")
+    seed_demo(app.state.sessions)
     sock = listen("127.0.0.1", 0)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(),
+            app,
             ssl_certfile=str(tls.server_cert),
             ssl_keyfile=str(tls.server_key),
             log_level="warning",

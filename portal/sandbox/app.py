@@ -8,7 +8,9 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from portal import __version__
+from portal.sandbox import oauth, partners
 from portal.sandbox.problems import PROBLEM_JSON, Problem, install_problem_handlers
+from portal.sandbox.store import open_store
 
 API_TITLE = "AIC-Platform marketplace API"
 API_VERSION = "1.0.0"
@@ -22,8 +24,8 @@ class Health(BaseModel):
     server: str
 
 
-def create_app() -> FastAPI:
-    """The FastAPI application of the sandbox marketplace."""
+def create_app(*, database_url: str) -> FastAPI:
+    """The FastAPI application of the sandbox marketplace, keeping its records at `database_url`."""
     app = FastAPI(
         title=API_TITLE,
         version=API_VERSION,
@@ -35,6 +37,9 @@ def create_app() -> FastAPI:
         },
     )
     install_problem_handlers(app)
+    app.state.sessions = open_store(database_url)
+    app.include_router(oauth.router)
+    app.include_router(partners.router)
 
     @app.get("/v1/health", tags=["service"])
     def health() -> Health:

@@ -29,6 +29,38 @@ class Problem(BaseModel):
     errors: list[dict[str, Any]] | None = None
 
 
+class ProblemError(Exception):
+    """Raised by an endpoint to answer with a problem; `extra` adds members (OAuth's `error`).
+
+    `keep_changes` commits what the request did before failing (revoking a stolen token family).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, str] | None = None,
+        keep_changes: bool = False,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.detail, self.headers, self.extra = status, detail, headers, extra
+        self.keep_changes = keep_changes
+
+
+def oauth_error(
+    error: str, description: str, *, status: int = 400, keep_changes: bool = False
+) -> ProblemError:
+    """An RFC 6749 error (`error`, `error_description`) carried inside an RFC 9457 problem."""
+    return ProblemError(
+        status,
+        description,
+        extra={"error": error, "error_description": description},
+        keep_changes=keep_changes,
+    )
+
+
 def problem_response(
     request: Request,
     status: int,
@@ -36,6 +68,7 @@ def problem_response(
     detail: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, str] | None = None,
 ) -> JSONResponse:
     """A problem+json response for `status` about the request's path."""
     problem = Problem(
@@ -44,6 +77,7 @@ def problem_response(
         detail=detail,
         instance=request.url.path,
         errors=errors,
+        **(extra or {}),
     )
     return JSONResponse(
         problem.model_dump(exclude_none=True),
@@ -60,6 +94,13 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         detail = None
     headers = dict(exc.headers) if exc.headers else None
     return problem_response(request, exc.status_code, detail=detail, headers=headers)
+
+
+async def _problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(
+        request, exc.status, detail=exc.detail, headers=exc.headers, extra=exc.extra
+    )
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -79,6 +120,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install_problem_handlers(app: FastAPI) -> None:
     """Route every error, including unknown paths and bad bodies, through problem+json."""
+    app.add_exception_handler(ProblemError, _problem)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -9,6 +9,7 @@ from pathlib import Path
 import uvicorn
 
 from portal.sandbox.app import create_app
+from portal.sandbox.seed import seed_demo
 from portal.sandbox.tls import TLSFiles, ensure_tls
 
 
@@ -29,18 +30,26 @@ def base_url(sock: socket.socket) -> str:
 
 
 def serve(
-    state_dir: Path, *, host: str, port: int, announce: Callable[[str, TLSFiles], None]
+    state_dir: Path,
+    *,
+    host: str,
+    port: int,
+    database_url: str | None,
+    seed: bool,
+    announce: Callable[[str, TLSFiles, list[str]], None],
 ) -> None:
-    """Serve until interrupted; `announce` gets the base URL and TLS files once listening."""
+    """Serve until interrupted; `announce` gets the URL, TLS files and demo sign-ins once ready."""
     tls = ensure_tls(state_dir / "tls")
+    app = create_app(database_url=database_url or f"sqlite:///{state_dir / 'marketplace.sqlite3'}")
+    demo_users = seed_demo(app.state.sessions) if seed else []
     sock = listen(host, port)
     config = uvicorn.Config(
-        create_app(),
+        app,
         ssl_certfile=str(tls.server_cert),
         ssl_keyfile=str(tls.server_key),
         log_level="warning",
         lifespan="off",
         server_header=False,
     )
-    announce(base_url(sock), tls)
+    announce(base_url(sock), tls, demo_users)
     uvicorn.Server(config).run(sockets=[sock])

@@ -1,0 +1,147 @@
+"""The sandbox's own records: organisations, users, and the OAuth codes and tokens it issued.
+
+Separate from the client's store: the sandbox is a server with its own database (`--db`).
+Secrets it issues are kept only as SHA-256 digests; passwords only as scrypt hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Numeric,
+    String,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from portal.db.types import UTCDateTime
+
+
+class SandboxBase(DeclarativeBase):
+    """Declarative base of the sandbox's tables (never mixed with the client's)."""
+
+
+def new_id() -> str:
+    """A random identifier for records the API exposes."""
+    return secrets.token_hex(8)
+
+
+def digest(secret: str) -> str:
+    """How an issued secret (code, token) is stored and looked up."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    """An scrypt hash with its own salt, as `salt$hash` in hex."""
+    salt = secrets.token_bytes(16)
+    derived = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+    return f"{salt.hex()}${derived.hex()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    """Whether `password` matches a `hash_password` result, in constant time."""
+    salt, expected = stored.split("$", 1)
+    derived = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), n=2**14, r=8, p=1)
+    return hmac.compare_digest(derived.hex(), expected)
+
+
+def now() -> datetime:
+    """The server's clock, in UTC."""
+    return datetime.now(UTC)
+
+
+class Organisation(SandboxBase):
+    """A partner organisation; every resource belongs to one."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    partner_type: Mapped[str] = mapped_column(String(32))
+    tier: Mapped[str] = mapped_column(String(32), default="registered")
+    regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    revenue_share: Mapped[Decimal] = mapped_column(Numeric(5, 4), default=Decimal("0.20"))
+
+    users: Mapped[list[User]] = relationship(back_populates="organisation")
+
+
+class User(SandboxBase):
+    """A person who signs in for an organisation."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+
+    organisation: Mapped[Organisation] = relationship(back_populates="users")
+
+
+class AuthorizationCode(SandboxBase):
+    """A one-time code from the sign-in page, bound to its PKCE challenge and redirect URI."""
+
+    __tablename__ = "authorization_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    redirect_uri: Mapped[str] = mapped_column(String(2000))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    scope: Mapped[str] = mapped_column(String(500))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+    family_id: Mapped[str | None] = mapped_column(String(32))
+
+
+class Token(SandboxBase):
+    """An access or refresh token; tokens of one sign-in share a family, revoked together."""
+
+    __tablename__ = "tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "access" or "refresh"
+    family_id: Mapped[str] = mapped_column(String(32), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    client_id: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(500))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    rotated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship()
+
+
+def open_store(url: str) -> sessionmaker[Any]:
+    """Create the sandbox's tables at `url` (any SQLAlchemy URL) and return a session factory."""
+    in_memory = url in {"sqlite://", "sqlite:///:memory:"}
+    engine: Engine = (
+        create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+        if in_memory  # one shared connection, or each thread would see its own empty database
+        else create_engine(url)
+    )
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    SandboxBase.metadata.create_all(engine)
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
