@@ -5,9 +5,13 @@ from __future__ import annotations
 import platform
 from dataclasses import dataclass
 from importlib import metadata
+from typing import TYPE_CHECKING
 
 from portal import __version__
 from portal.i18n import _
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 COMPONENTS = ("PySide6-Essentials", "SQLAlchemy", "alembic", "httpx", "keyring", "Babel")
 
@@ -34,10 +38,20 @@ class KeyringStatus:
 
 def keyring_status() -> KeyringStatus:
     """The OS keyring backend in use; `fail` and `null` backends cannot hold secrets."""
+    backend = keyring_backend()
+    name = f"{type(backend).__module__}.{type(backend).__qualname__}"
+    return KeyringStatus(backend=name, usable=keyring_usable(backend))
+
+
+def keyring_backend() -> KeyringBackend:
+    """The keyring backend the `keyring` library chose for this machine."""
     import keyring
+
+    return keyring.get_keyring()
+
+
+def keyring_usable(backend: KeyringBackend) -> bool:
+    """Whether `backend` really stores secrets (the fail and null backends do not)."""
     from keyring.backends import fail, null
 
-    backend = keyring.get_keyring()
-    name = f"{type(backend).__module__}.{type(backend).__qualname__}"
-    usable = not isinstance(backend, fail.Keyring | null.Keyring) and backend.priority > 0
-    return KeyringStatus(backend=name, usable=usable)
+    return not isinstance(backend, fail.Keyring | null.Keyring) and backend.priority > 0

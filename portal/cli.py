@@ -6,6 +6,7 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,6 +21,9 @@ from portal.i18n import (
 from portal.paths import DATA_DIR_ENV, DataDir
 from portal.settings import Settings
 from portal.startup import start_session
+
+if TYPE_CHECKING:
+    from portal.auth.oauth import Marketplace
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +105,128 @@ def demo(obj: CliContext) -> None:
     from portal.demo import walkthrough
 
     walkthrough(obj.data_dir, obj.settings, echo=click.echo)
+
+
+def _marketplace(obj: CliContext) -> Marketplace:
+    from portal.auth.oauth import Marketplace
+
+    if not obj.settings.marketplace_url:
+        raise PortalError(
+            _(
+                "No marketplace is configured. Give one once with "
+                "`aic-portal login --marketplace URL`, or set it in the app's Settings."
+            ),
+            kind=ErrorKind.INPUT,
+        )
+    bundle = Path(obj.settings.ca_bundle) if obj.settings.ca_bundle else None
+    return Marketplace(obj.settings.marketplace_url, bundle)
+
+
+@cli.command()
+@click.option("--marketplace", "url", metavar="URL", help="Marketplace address to use from now on.")
+@click.option(
+    "--ca-bundle",
+    metavar="FILE",
+    help="Extra CA certificates (PEM) that vouch for it, such as the sandbox's ca.pem.",
+)
+@click.option(
+    "--no-browser", is_flag=True, help="Only print the sign-in address; open it yourself."
+)
+@click.pass_obj
+def login(obj: CliContext, url: str | None, ca_bundle: str | None, no_browser: bool) -> None:
+    """Sign in through the browser (OAuth 2.0 with PKCE and a loopback redirect)."""
+    import webbrowser
+    from dataclasses import replace
+
+    from portal.auth.oauth import sign_in
+    from portal.auth.tokens import TokenStore
+    from portal.cancel import CancelToken
+    from portal.db.store import Store
+    from portal.settings import save_settings, validate_ca_bundle, validate_marketplace_url
+    from portal.sync.profile import fetch_profile, save_profile
+
+    if url or ca_bundle:
+        settings = replace(
+            obj.settings,
+            marketplace_url=validate_marketplace_url(url) if url else obj.settings.marketplace_url,
+            ca_bundle=validate_ca_bundle(ca_bundle) if ca_bundle else obj.settings.ca_bundle,
+        )
+        save_settings(obj.data_dir.settings, settings)
+        obj = CliContext(obj.data_dir, settings)
+    market = _marketplace(obj)
+    tokens = TokenStore(obj.data_dir.keyring_service, market.url)
+
+    def open_url(address: str) -> None:
+        click.echo(_("Sign in in your browser. If it did not open, visit:"))
+        click.echo(f"  {address}")
+        if not no_browser:
+            webbrowser.open(address)
+
+    sign_in(market, tokens, open_url=open_url, cancel=CancelToken())
+    who = fetch_profile(market, tokens)
+    store = Store.open(obj.data_dir)
+    try:
+        save_profile(store, who)
+    finally:
+        store.close()
+    click.echo(
+        _("Signed in as {name} <{email}> for {organisation}.").format(
+            name=who.user_name, email=who.email, organisation=who.organisation
+        )
+    )
+
+
+@cli.command()
+@click.pass_obj
+def whoami(obj: CliContext) -> None:
+    """Show who you are signed in as, and your partner organisation."""
+    from portal.auth.tokens import TokenStore
+    from portal.db.store import Store
+    from portal.i18n import format_list, format_percent
+    from portal.sync.profile import fetch_profile, save_profile
+
+    market = _marketplace(obj)
+    who = fetch_profile(market, TokenStore(obj.data_dir.keyring_service, market.url))
+    store = Store.open(obj.data_dir)
+    try:
+        save_profile(store, who)
+    finally:
+        store.close()
+    _echo_table(
+        [
+            (_("Marketplace"), market.url),
+            (_("User"), f"{who.user_name} <{who.email}>"),
+            (_("Organisation"), who.organisation),
+            (_("Partner type"), who.partner_type.value),
+            (_("Tier"), who.tier),
+            (_("Regions"), format_list(who.regions)),
+            (_("Revenue share"), format_percent(who.revenue_share)),
+        ]
+    )
+
+
+@cli.command()
+@click.pass_obj
+def logout(obj: CliContext) -> None:
+    """Sign out: revoke the sign-in at the marketplace and delete the tokens here."""
+    from portal.auth.oauth import sign_out
+    from portal.auth.tokens import TokenStore
+    from portal.db.store import Store
+    from portal.sync.profile import forget_profile
+
+    market = _marketplace(obj)
+    told = sign_out(market, TokenStore(obj.data_dir.keyring_service, market.url))
+    store = Store.open(obj.data_dir)
+    try:
+        forget_profile(store)
+    finally:
+        store.close()
+    if told:
+        click.echo(_("Signed out."))
+    else:
+        click.echo(
+            _("Signed out here. The marketplace could not be reached to revoke the sign-in.")
+        )
 
 
 @cli.group()

@@ -6,10 +6,12 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
 import pytest
 
 from portal import i18n
 from portal.paths import DATA_DIR_ENV, DataDir
+from tests.keyrings import MemoryKeyring
 
 pytest_plugins = ["pytester", "tests.worker_leaks", "tests.sandbox_server"]
 
@@ -33,3 +35,13 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
 def data_dir(tmp_path: Path) -> DataDir:
     """A fresh, empty data dir."""
     return DataDir(tmp_path / "data").ensure()
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """An in-process keyring, so sign-in works on machines without an OS keyring."""
+    before = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(before)

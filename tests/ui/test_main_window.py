@@ -11,7 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from tests.sandbox_server import RunningSandbox
+from tests.keyrings import MemoryKeyring
+from tests.sandbox_server import RunningSandbox, fake_browser
 from ui.app import Shell, _arguments
 from ui.dialogs import AboutDialog, show_error
 from ui.operations import running_operations
@@ -182,6 +183,67 @@ def test_a_file_that_is_no_certificate_is_refused(
     qtbot.waitUntil(lambda: not settings.marketplace_problem.isHidden())
     assert "holds no PEM certificate" in settings.marketplace_problem.text()
     assert shell.state.settings.ca_bundle is None
+
+
+def test_signing_in_and_out_from_the_sync_page(
+    shell: Shell,
+    qtbot: QtBot,
+    sandbox: RunningSandbox,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ui.pages.sync import SyncPage
+
+    shell.state.update_settings(marketplace_url=sandbox.url, ca_bundle=str(sandbox.tls.ca_cert))
+    shell.window.show_page("sync")
+    page = shell.window.page("sync")
+    assert isinstance(page, SyncPage)
+    panel = page.account
+    qtbot.waitUntil(lambda: panel.status.text() == "Not signed in.", timeout=10_000)
+
+    browser = fake_browser(sandbox, email="lena@qubitforge.example")
+    monkeypatch.setattr("ui.account.QDesktopServices.openUrl", lambda url: browser(url.toString()))
+    panel.sign_in_button.click()
+    qtbot.waitUntil(lambda: panel.status.text().startswith("Signed in as"), timeout=20_000)
+    assert panel.status.text() == (
+        "Signed in as Lena Vogel <lena@qubitforge.example> for Qubit Forge."
+    )
+    assert panel.sign_out_button.isVisibleTo(panel) and not panel.sign_in_button.isVisibleTo(panel)
+    dashboard = shell.window.page("dashboard")
+    assert isinstance(dashboard, DashboardPage)
+    qtbot.waitUntil(lambda: dashboard.organisation_title.text() == "Qubit Forge")
+    assert "Hardware vendor" in dashboard.organisation_details.text()
+
+    panel.sign_out_button.click()
+    qtbot.waitUntil(lambda: panel.status.text() == "Signed out.", timeout=10_000)
+    qtbot.waitUntil(lambda: dashboard.organisation_title.text() == "No partner organisation yet")
+    assert memory_keyring.entries == {}
+    _settle(qtbot)
+
+
+def test_a_sign_in_can_be_cancelled(
+    shell: Shell,
+    qtbot: QtBot,
+    sandbox: RunningSandbox,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ui.pages.sync import SyncPage
+
+    shell.state.update_settings(marketplace_url=sandbox.url, ca_bundle=str(sandbox.tls.ca_cert))
+    page = shell.window.page("sync")
+    assert isinstance(page, SyncPage)
+    panel = page.account
+    qtbot.waitUntil(lambda: panel.status.text() == "Not signed in.", timeout=10_000)
+    opened: list[str] = []
+    monkeypatch.setattr("ui.account.QDesktopServices.openUrl", lambda url: opened.append(url))
+    panel.sign_in_button.click()
+    qtbot.waitUntil(lambda: opened != [] and panel.cancel_button.isVisibleTo(panel))
+    assert "open the sign-in page" in panel.link.text()
+    panel.cancel_button.click()
+    qtbot.waitUntil(lambda: panel.status.text() == "Not signed in.", timeout=10_000)
+    assert memory_keyring.entries == {}
+    _settle(qtbot)
 
 
 def test_about_lists_versions(shell: Shell, qtbot: QtBot) -> None:

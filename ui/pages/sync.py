@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from portal.i18n import _, format_datetime, format_number
 from portal.sync.connectivity import Reachability
+from ui.account import AccountPanel
 from ui.labels import outbox_state
 from ui.pages.base import Page
 from ui.state import AppState
@@ -30,6 +31,8 @@ class SyncPage(Page):
         check.clicked.connect(state.check_reachability)
         self.actions_bar.addWidget(check)
         self.layout().insertWidget(1, self.connection)
+        self.account = AccountPanel(state)
+        self.layout().insertWidget(2, self.account)
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 0, 0)
