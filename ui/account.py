@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -143,7 +144,9 @@ class AccountPanel(QFrame):
         QDesktopServices.openUrl(QUrl(url))
         self._show(None, _("Waiting for you to sign in in your browser…"))
         self.link.setText(
-            _('If no browser opened, <a href="{url}">open the sign-in page</a>.').format(url=url)
+            _('If no browser opened, <a href="{url}">open the sign-in page</a>.').format(
+                url=html.escape(url, quote=True)
+            )
         )
         self.link.show()
         self.sign_in_button.hide()
