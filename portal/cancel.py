@@ -15,6 +15,10 @@ class Progress(Protocol):
     def __call__(self, done: int, total: int | None, message: str) -> None: ...
 
 
+def no_progress(done: int, total: int | None, message: str) -> None:
+    """A progress sink for callers that show none (the command line, tests)."""
+
+
 class CancelToken:
     """Set from any thread; long work checks it between steps and stops with `Cancelled`."""
 

@@ -229,6 +229,48 @@ def logout(obj: CliContext) -> None:
         )
 
 
+@cli.command()
+@click.option("--status", "status_only", is_flag=True, help="Only show the outbox; send nothing.")
+@click.pass_obj
+def sync(obj: CliContext, status_only: bool) -> None:
+    """Deliver what waits in the outbox to the marketplace, exactly once."""
+    from collections import Counter
+
+    from portal.auth.tokens import TokenStore
+    from portal.cancel import CancelToken, no_progress
+    from portal.db.store import Store
+    from portal.sync.engine import sync as run_sync
+    from portal.sync.outbox import list_outbox
+
+    store = Store.open(obj.data_dir)
+    try:
+        if not status_only:
+            market = _marketplace(obj)
+            tokens = TokenStore(obj.data_dir.keyring_service, market.url)
+            report = run_sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
+            click.echo(
+                _(
+                    "Delivered {delivered}; postponed {postponed}; conflicts {conflicts}; "
+                    "needing attention {attention}."
+                ).format(
+                    delivered=report.delivered,
+                    postponed=report.postponed,
+                    conflicts=report.conflicts,
+                    attention=report.needs_attention,
+                )
+            )
+            for line in report.errors:
+                click.echo(f"  {line}")
+        counts = Counter(entry.state.value for entry in list_outbox(store, limit=1_000_000))
+    finally:
+        store.close()
+    click.echo(
+        _("Outbox: {counts}").format(
+            counts=", ".join(f"{state} {n}" for state, n in sorted(counts.items())) or _("empty")
+        )
+    )
+
+
 @cli.group()
 def sandbox() -> None:
     """The sandbox marketplace: the same API as the real one, on this machine."""
@@ -250,9 +292,21 @@ def sandbox() -> None:
     help="SQLAlchemy URL of the sandbox's database (default: SQLite in the data dir).",
 )
 @click.option("--seed-demo", is_flag=True, help="Create demo partner organisations and users.")
+@click.option(
+    "--chaos",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    metavar="RATE",
+    help="Inject faults (503, 429, slow, dropped) into this share of API requests.",
+)
 @click.pass_obj
 def sandbox_serve(
-    obj: CliContext, host: str, port: int, database_url: str | None, seed_demo: bool
+    obj: CliContext,
+    host: str,
+    port: int,
+    database_url: str | None,
+    seed_demo: bool,
+    chaos: float,
 ) -> None:
     """Serve the sandbox marketplace over HTTPS until interrupted."""
     from portal.sandbox.seed import DEMO_PASSWORD
@@ -278,6 +332,7 @@ def sandbox_serve(
             port=port,
             database_url=database_url,
             seed=seed_demo,
+            chaos=chaos,
             announce=announce,
         )
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl+C it shut down on; that is a clean stop

@@ -6,8 +6,10 @@ import re
 import ssl
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,11 +29,11 @@ class RunningSandbox:
     tls: TLSFiles
 
 
-@pytest.fixture(scope="session")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
-    state = Path(tmp_path_factory.mktemp("sandbox"))
+@contextmanager
+def running_sandbox(state: Path, **options: Any) -> Iterator[RunningSandbox]:
+    """A seeded sandbox server with `options` for create_app, stopped when the block ends."""
     tls = ensure_tls(state / "tls")
-    app = create_app(database_url=f"sqlite:///{state / 'marketplace.sqlite3'}")
+    app = create_app(database_url=f"sqlite:///{state / 'marketplace.sqlite3'}", **options)
     seed_demo(app.state.sessions)
     sock = listen("127.0.0.1", 0)
     server = uvicorn.Server(
@@ -39,21 +41,28 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox
             app,
             ssl_certfile=str(tls.server_cert),
             ssl_keyfile=str(tls.server_key),
-            log_level="warning",
+            log_level="critical",
             lifespan="off",
         )
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    started = threading.Event()
-    while not started.wait(0.02):
-        if server.started:
-            started.set()
-        elif not thread.is_alive():
+    while not server.started:
+        if not thread.is_alive():
             raise RuntimeError("the sandbox server did not start")
-    yield RunningSandbox(base_url(sock), tls)
-    server.should_exit = True
-    thread.join(10)
+        thread.join(0.02)
+    try:
+        yield RunningSandbox(base_url(sock), tls)
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
+    """One well-behaved sandbox for the whole run."""
+    with running_sandbox(tmp_path_factory.mktemp("sandbox")) as running:
+        yield running
 
 
 def fake_browser(

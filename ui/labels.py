@@ -24,7 +24,8 @@ def outbox_state(value: OutboxState) -> str:
         OutboxState.PENDING: pgettext("outbox", "Waiting"),
         OutboxState.IN_FLIGHT: pgettext("outbox", "Sending"),
         OutboxState.DELIVERED: pgettext("outbox", "Delivered"),
-        OutboxState.FAILED: pgettext("outbox", "Failed"),
+        OutboxState.FAILED: pgettext("outbox", "Needs attention"),
+        OutboxState.CONFLICT: pgettext("outbox", "Conflict"),
     }[value]
 
 

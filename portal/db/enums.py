@@ -32,7 +32,8 @@ class OutboxState(StrEnum):
     PENDING = "pending"
     IN_FLIGHT = "in_flight"
     DELIVERED = "delivered"
-    FAILED = "failed"
+    FAILED = "failed"  # refused for good: needs the user's attention
+    CONFLICT = "conflict"  # 412: changed on the marketplace since read; the user decides
 
 
 class RunStatus(StrEnum):

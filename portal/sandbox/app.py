@@ -8,7 +8,8 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from portal import __version__
-from portal.sandbox import oauth, partners
+from portal.sandbox import oauth, partners, plugins
+from portal.sandbox.chaos import Chaos
 from portal.sandbox.problems import PROBLEM_JSON, Problem, install_problem_handlers
 from portal.sandbox.store import open_store
 
@@ -24,7 +25,13 @@ class Health(BaseModel):
     server: str
 
 
-def create_app(*, database_url: str) -> FastAPI:
+def create_app(
+    *,
+    database_url: str,
+    chaos_rate: float = 0.0,
+    chaos_retry_after: int = 1,
+    chaos_slow_seconds: float = 0.2,
+) -> FastAPI:
     """The FastAPI application of the sandbox marketplace, keeping its records at `database_url`."""
     app = FastAPI(
         title=API_TITLE,
@@ -40,6 +47,14 @@ def create_app(*, database_url: str) -> FastAPI:
     app.state.sessions = open_store(database_url)
     app.include_router(oauth.router)
     app.include_router(partners.router)
+    app.include_router(plugins.router)
+    if chaos_rate > 0:
+        app.add_middleware(
+            Chaos,
+            rate=chaos_rate,
+            retry_after=chaos_retry_after,
+            slow_seconds=chaos_slow_seconds,
+        )
 
     @app.get("/v1/health", tags=["service"])
     def health() -> Health:

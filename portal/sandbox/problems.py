@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
 
+from portal.sandbox.chaos import ChaosDropError
+
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
 
@@ -114,6 +116,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, ChaosDropError):  # injected on purpose; the connection just drops
+        raise exc
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(request, 500, detail="The sandbox failed; see its log.")
 

@@ -16,7 +16,9 @@ from portal.sandbox.tls import TLSFiles, ensure_tls
 def listen(host: str, port: int) -> socket.socket:
     """A listening socket on `host`; port 0 picks a free one."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named explicitly: asyncio turns Nagle off only for sockets that say so, and
+    # with Nagle on, every response waits ~40 ms for a delayed ACK between headers and body.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)
@@ -36,11 +38,15 @@ def serve(
     port: int,
     database_url: str | None,
     seed: bool,
+    chaos: float,
     announce: Callable[[str, TLSFiles, list[str]], None],
 ) -> None:
     """Serve until interrupted; `announce` gets the URL, TLS files and demo sign-ins once ready."""
     tls = ensure_tls(state_dir / "tls")
-    app = create_app(database_url=database_url or f"sqlite:///{state_dir / 'marketplace.sqlite3'}")
+    app = create_app(
+        database_url=database_url or f"sqlite:///{state_dir / 'marketplace.sqlite3'}",
+        chaos_rate=chaos,
+    )
     demo_users = seed_demo(app.state.sessions) if seed else []
     sock = listen(host, port)
     config = uvicorn.Config(

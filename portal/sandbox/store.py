@@ -17,8 +17,12 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ForeignKey,
+    Integer,
+    LargeBinary,
     Numeric,
     String,
+    Text,
+    UniqueConstraint,
     create_engine,
     event,
 )
@@ -125,6 +129,55 @@ class Token(SandboxBase):
     user: Mapped[User] = relationship()
 
 
+class Plugin(SandboxBase):
+    """A plugin listed by an organisation; `revision` makes its ETag."""
+
+    __tablename__ = "plugins"
+    __table_args__ = (UniqueConstraint("organisation_id", "name"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    name: Mapped[str] = mapped_column(String(63))
+    display_name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    versions: Mapped[list[PluginRelease]] = relationship(
+        back_populates="plugin", order_by="PluginRelease.created_at"
+    )
+
+
+class PluginRelease(SandboxBase):
+    """A submitted version of a plugin and where its review stands."""
+
+    __tablename__ = "plugin_releases"
+    __table_args__ = (UniqueConstraint("plugin_id", "version"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    plugin_id: Mapped[str] = mapped_column(ForeignKey("plugins.id"), index=True)
+    version: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    review_status: Mapped[str] = mapped_column(String(32), default="submitted")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    plugin: Mapped[Plugin] = relationship(back_populates="versions")
+
+
+class IdempotentResponse(SandboxBase):
+    """The first response to an unsafe request, replayed when its Idempotency-Key comes again."""
+
+    __tablename__ = "idempotent_responses"
+
+    organisation_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    headers: Mapped[dict[str, str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
 def open_store(url: str) -> sessionmaker[Any]:
     """Create the sandbox's tables at `url` (any SQLAlchemy URL) and return a session factory."""
     in_memory = url in {"sqlite://", "sqlite:///:memory:"}
@@ -142,6 +195,7 @@ def open_store(url: str) -> sessionmaker[Any]:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()

@@ -1,11 +1,14 @@
-"""Reading the outbox: what is waiting to reach the marketplace and what happened to it."""
+"""The outbox: actions written with the local change, delivered to the marketplace exactly once."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import case, select
+from sqlalchemy.orm import Session
 
 from portal.db.enums import OutboxState
 from portal.db.models import OutboxItem
@@ -23,6 +26,29 @@ class OutboxEntry:
     attempts: int
     last_error: str | None
     created_at: datetime
+
+
+def enqueue(
+    session: Session,
+    *,
+    resource: str,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    if_match: str | None = None,
+) -> OutboxItem:
+    """Queue one marketplace request in the caller's transaction, with its own idempotency key.
+
+    Items of one `resource` are delivered in the order they were queued.
+    """
+    item = OutboxItem(
+        idempotency_key=str(uuid.uuid4()),
+        resource=resource,
+        action=f"{method} {path}",
+        payload={"method": method, "path": path, "body": body, "if_match": if_match},
+    )
+    session.add(item)
+    return item
 
 
 def list_outbox(store: Store, *, limit: int = 500) -> list[OutboxEntry]:

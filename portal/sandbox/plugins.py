@@ -1,0 +1,191 @@
+"""`/v1/marketplace/plugins`: an organisation's plugins and versions, with ETags and If-Match."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from portal.sandbox.idempotency import Attempt, attempt, replay, respond
+from portal.sandbox.oauth import Db, bearer_user
+from portal.sandbox.problems import ProblemError
+from portal.sandbox.store import Plugin, PluginRelease, User
+
+router = APIRouter(prefix="/v1/marketplace/plugins", tags=["plugins"])
+
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+SEMVER = (
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
+)
+
+Caller = Annotated[User, Depends(bearer_user)]
+Unsafe = Annotated[Attempt, Depends(attempt)]
+
+
+class PluginCreate(BaseModel):
+    """A new plugin listing."""
+
+    name: str = Field(pattern=DNS_LABEL)
+    display_name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=5000)
+
+
+class PluginChange(BaseModel):
+    """Fields of a listing to change."""
+
+    display_name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=5000)
+
+
+class ReleaseCreate(BaseModel):
+    """A version submitted for review."""
+
+    version: str = Field(pattern=SEMVER, max_length=64)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class Release(BaseModel):
+    """A version and its review status."""
+
+    version: str
+    sha256: str
+    review_status: str
+    created_at: datetime
+
+
+class PluginOut(BaseModel):
+    """A plugin listing with its versions."""
+
+    name: str
+    display_name: str
+    description: str
+    revision: int
+    versions: list[Release]
+
+
+def _out(plugin: Plugin) -> PluginOut:
+    return PluginOut(
+        name=plugin.name,
+        display_name=plugin.display_name,
+        description=plugin.description,
+        revision=plugin.revision,
+        versions=[
+            Release(
+                version=r.version,
+                sha256=r.sha256,
+                review_status=r.review_status,
+                created_at=r.created_at,
+            )
+            for r in plugin.versions
+        ],
+    )
+
+
+def _etag(plugin: Plugin) -> str:
+    return f'"{plugin.id}-{plugin.revision}"'
+
+
+def _find(db: Db, user: User, name: str) -> Plugin:
+    plugin = db.scalars(
+        select(Plugin).where(Plugin.organisation_id == user.organisation_id, Plugin.name == name)
+    ).first()
+    if plugin is None:  # another organisation's plugin is as invisible as a missing one
+        raise ProblemError(404, f"Your organisation has no plugin named {name!r}.")
+    return plugin
+
+
+@router.get("")
+def list_plugins(db: Db, user: Caller) -> list[PluginOut]:
+    """The caller's organisation's plugins, by name."""
+    plugins = db.scalars(
+        select(Plugin).where(Plugin.organisation_id == user.organisation_id).order_by(Plugin.name)
+    )
+    return [_out(p) for p in plugins]
+
+
+@router.post("", status_code=201, response_model=PluginOut)
+def create_plugin(db: Db, user: Caller, unsafe: Unsafe, body: PluginCreate) -> Response:
+    """List a new plugin; a repeat of the same request returns the first answer."""
+    if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
+        return replayed
+    exists = db.scalars(
+        select(Plugin.id).where(
+            Plugin.organisation_id == user.organisation_id, Plugin.name == body.name
+        )
+    ).first()
+    if exists:
+        raise ProblemError(409, f"Your organisation already has a plugin named {body.name!r}.")
+    plugin = Plugin(organisation_id=user.organisation_id, **body.model_dump())
+    db.add(plugin)
+    db.flush()
+    return respond(
+        db,
+        user.organisation_id,
+        unsafe,
+        _out(plugin),
+        status=201,
+        headers={"ETag": _etag(plugin), "Location": f"{router.prefix}/{plugin.name}"},
+    )
+
+
+@router.get("/{name}", response_model=PluginOut)
+def get_plugin(db: Db, user: Caller, name: str) -> JSONResponse:
+    """One plugin, with the ETag to send back in If-Match."""
+    plugin = _find(db, user, name)
+    return JSONResponse(_out(plugin).model_dump(mode="json"), headers={"ETag": _etag(plugin)})
+
+
+@router.patch("/{name}", response_model=PluginOut)
+def change_plugin(
+    db: Db,
+    user: Caller,
+    unsafe: Unsafe,
+    name: str,
+    body: PluginChange,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Change a listing; If-Match must carry the current ETag, so no write is lost."""
+    if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
+        return replayed
+    plugin = _find(db, user, name)
+    if not if_match:
+        raise ProblemError(428, "Send If-Match with the ETag you last read.")
+    if if_match != _etag(plugin):
+        raise ProblemError(
+            412,
+            "The plugin changed since you read it: read it again and reapply your change.",
+            headers={"ETag": _etag(plugin)},
+        )
+    for field, value in body.model_dump(exclude_none=True).items():
+        setattr(plugin, field, value)
+    plugin.revision += 1
+    db.flush()
+    return respond(db, user.organisation_id, unsafe, _out(plugin), headers={"ETag": _etag(plugin)})
+
+
+@router.post("/{name}/versions", status_code=201, response_model=PluginOut)
+def submit_version(
+    db: Db, user: Caller, unsafe: Unsafe, name: str, body: ReleaseCreate
+) -> Response:
+    """Submit a version for review."""
+    if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
+        return replayed
+    plugin = _find(db, user, name)
+    if any(r.version == body.version for r in plugin.versions):
+        raise ProblemError(409, f"Version {body.version} of {name!r} was already submitted.")
+    plugin.versions.append(PluginRelease(version=body.version, sha256=body.sha256))
+    plugin.revision += 1
+    db.flush()
+    return respond(
+        db,
+        user.organisation_id,
+        unsafe,
+        _out(plugin),
+        status=201,
+        headers={"ETag": _etag(plugin)},
+    )

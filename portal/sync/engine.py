@@ -1,0 +1,234 @@
+"""Draining the outbox: in order per resource, each item exactly once, whatever fails on the way.
+
+An item is marked in flight (committed) before it is sent and delivered (committed) after the
+answer; a crash in between leaves it in flight, and the next run sends it again with the same
+Idempotency-Key, which the marketplace answers with its first response instead of acting twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import or_, select
+
+from portal.auth.oauth import AuthError, Marketplace, access_token
+from portal.auth.tokens import TokenStore
+from portal.cancel import CancelToken, Progress
+from portal.db.enums import OutboxState
+from portal.db.models import OutboxItem
+from portal.db.store import Store
+from portal.i18n import _
+
+if TYPE_CHECKING:
+    import httpx
+    from tenacity import RetryCallState
+
+log = logging.getLogger(__name__)
+
+TRIES_PER_RUN = 6
+RUNS_BEFORE_ATTENTION = 5
+TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+MAX_RETRY_AFTER_S = 60.0
+
+
+class TransientError(Exception):
+    """A failure worth trying again with the same key: no answer, 5xx, 429."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+@dataclass
+class SyncReport:
+    """What one run did."""
+
+    delivered: int = 0
+    needs_attention: int = 0
+    conflicts: int = 0
+    postponed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def sync(
+    store: Store,
+    market: Marketplace,
+    tokens: TokenStore,
+    *,
+    progress: Progress,
+    cancel: CancelToken,
+) -> SyncReport:
+    """Deliver every due outbox item; a resource whose item could not go waits for the next run."""
+    report = SyncReport()
+    bearer = access_token(market, tokens)
+    blocked: set[str] = set()
+    due = _due(store)
+    with market.client() as client:
+        for done, item_id in enumerate(due):
+            cancel.raise_if_cancelled()
+            progress(done, len(due), _("Sending to the marketplace…"))
+            item = _claim(store, item_id, blocked)
+            if item is None:
+                continue
+            try:
+                response = _send(client, item, bearer)
+            except AuthError:
+                _release(store, item_id)
+                raise
+            except TransientError as exc:
+                blocked.add(item.resource)
+                _postpone(store, item_id, str(exc), report)
+                continue
+            if response.status_code == 401:  # revoked: nothing more goes until a new sign-in
+                _release(store, item_id)
+                tokens.clear()
+                raise AuthError(_("The marketplace no longer accepts your sign-in. Sign in again."))
+            _settle(store, item_id, response, report)
+            if response.status_code >= 300:
+                blocked.add(item.resource)
+        progress(len(due), len(due), _("Sync finished."))
+    return report
+
+
+def _due(store: Store) -> list[int]:
+    now = datetime.now(UTC)
+    waiting = (OutboxState.PENDING, OutboxState.IN_FLIGHT)
+    with store.session() as session:
+        return list(
+            session.scalars(
+                select(OutboxItem.id)
+                .where(OutboxItem.state.in_(waiting))
+                .where(or_(OutboxItem.not_before.is_(None), OutboxItem.not_before <= now))
+                .order_by(OutboxItem.id)
+            )
+        )
+
+
+def _claim(store: Store, item_id: int, blocked: set[str]) -> OutboxItem | None:
+    """Mark the item in flight (committed) unless an earlier item of its resource is stuck."""
+    with store.session() as session, session.begin():
+        item = session.get(OutboxItem, item_id)
+        if item is None or item.resource in blocked:
+            return None
+        earlier = session.scalars(
+            select(OutboxItem.id).where(
+                OutboxItem.resource == item.resource,
+                OutboxItem.id < item.id,
+                OutboxItem.state.in_(
+                    (OutboxState.PENDING, OutboxState.IN_FLIGHT, OutboxState.CONFLICT)
+                ),
+            )
+        ).first()
+        if earlier is not None:  # keep per-resource order: never overtake a waiting item
+            blocked.add(item.resource)
+            return None
+        item.state = OutboxState.IN_FLIGHT
+        session.expunge(item)
+        return item
+
+
+def _send(client: httpx.Client, item: OutboxItem, bearer: str) -> httpx.Response:
+    """One request, retried with backoff (or as Retry-After says) while the failure is transient."""
+    import httpx
+    from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+
+    payload: dict[str, Any] = item.payload
+    headers = {"Authorization": f"Bearer {bearer}", "Idempotency-Key": item.idempotency_key}
+    if payload.get("if_match"):
+        headers["If-Match"] = payload["if_match"]
+    retrying = Retrying(
+        stop=stop_after_attempt(TRIES_PER_RUN),
+        wait=_wait,
+        retry=retry_if_exception_type(TransientError),
+        reraise=True,
+    )
+    for attempt in retrying:
+        with attempt:
+            try:
+                response = client.request(
+                    payload["method"], payload["path"], json=payload.get("body"), headers=headers
+                )
+            except httpx.TransportError as exc:  # no answer: the server may or may not have acted
+                raise TransientError(type(exc).__name__) from exc
+            if response.status_code in TRANSIENT_STATUS:
+                raise TransientError(
+                    f"HTTP {response.status_code}", retry_after=_retry_after(response)
+                )
+            return response
+    raise AssertionError("unreachable: tenacity reraises the last error")
+
+
+def _wait(state: RetryCallState) -> float:
+    """Retry-After when the server gave one; otherwise exponential backoff with jitter."""
+    from tenacity import wait_random_exponential
+
+    error = state.outcome.exception() if state.outcome else None
+    if isinstance(error, TransientError) and error.retry_after is not None:
+        return error.retry_after
+    return float(wait_random_exponential(multiplier=0.05, max=5.0)(state))
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After", "")
+    try:
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER_S)
+    except ValueError:
+        return None
+
+
+def _settle(store: Store, item_id: int, response: httpx.Response, report: SyncReport) -> None:
+    with store.session() as session, session.begin():
+        item = session.get(OutboxItem, item_id)
+        assert item is not None
+        item.attempts += 1
+        if response.status_code < 300:
+            item.state, item.delivered_at, item.last_error = (
+                OutboxState.DELIVERED,
+                datetime.now(UTC),
+                None,
+            )
+            report.delivered += 1
+            return
+        detail = _detail(response)
+        if response.status_code == 412:
+            item.state = OutboxState.CONFLICT
+            report.conflicts += 1
+        else:
+            item.state = OutboxState.FAILED
+            report.needs_attention += 1
+        item.last_error = detail
+        report.errors.append(f"{item.action}: {detail}")
+
+
+def _postpone(store: Store, item_id: int, reason: str, report: SyncReport) -> None:
+    with store.session() as session, session.begin():
+        item = session.get(OutboxItem, item_id)
+        assert item is not None
+        item.attempts += 1
+        item.last_error = reason
+        if item.attempts >= RUNS_BEFORE_ATTENTION:
+            item.state = OutboxState.FAILED
+            report.needs_attention += 1
+        else:
+            item.state = OutboxState.PENDING
+            item.not_before = datetime.now(UTC) + timedelta(seconds=2**item.attempts)
+            report.postponed += 1
+
+
+def _release(store: Store, item_id: int) -> None:
+    with store.session() as session, session.begin():
+        item = session.get(OutboxItem, item_id)
+        if item is not None and item.state == OutboxState.IN_FLIGHT:
+            item.state = OutboxState.PENDING
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return f"HTTP {response.status_code}: {detail}" if detail else f"HTTP {response.status_code}"

@@ -1,0 +1,222 @@
+"""The outbox against a real sandbox: exactly once through faults, order per resource, conflicts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from portal.auth.oauth import Marketplace, access_token, sign_in
+from portal.auth.tokens import TokenStore
+from portal.cancel import CancelToken, no_progress
+from portal.db.enums import OutboxState
+from portal.db.models import OutboxItem
+from portal.db.store import Store
+from portal.paths import DataDir
+from portal.sync.engine import sync
+from portal.sync.outbox import enqueue
+from tests.keyrings import MemoryKeyring
+from tests.sandbox_server import RunningSandbox, fake_browser, running_sandbox
+
+PLUGINS = "/v1/marketplace/plugins"
+
+
+@pytest.fixture
+def store(data_dir: DataDir) -> Iterator[Store]:
+    opened = Store.open(data_dir)
+    yield opened
+    opened.close()
+
+
+def signed_in(
+    sandbox: RunningSandbox, data_dir: DataDir, email: str
+) -> tuple[Marketplace, TokenStore]:
+    market = Marketplace(sandbox.url, sandbox.tls.ca_cert)
+    tokens = TokenStore(data_dir.keyring_service, market.url)
+    sign_in(
+        market,
+        tokens,
+        open_url=fake_browser(sandbox, email=email),
+        cancel=CancelToken(),
+        timeout=20,
+    )
+    return market, tokens
+
+
+def server_plugins(market: Marketplace, tokens: TokenStore) -> list[dict[str, object]]:
+    with market.client() as client:
+        answer = client.get(
+            PLUGINS, headers={"Authorization": f"Bearer {access_token(market, tokens)}"}
+        )
+    assert answer.status_code == 200
+    return answer.json()
+
+
+def queue_plugins(store: Store, names: list[str]) -> None:
+    with store.session() as session, session.begin():
+        for name in names:
+            enqueue(
+                session,
+                resource=f"plugin/{name}",
+                method="POST",
+                path=PLUGINS,
+                body={"name": name, "display_name": name.title()},
+            )
+
+
+def drain(
+    store: Store, market: Marketplace, tokens: TokenStore, *, deadline_s: float = 120
+) -> None:
+    """Run sync until nothing is waiting, honouring each item's not-before time."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
+        with store.session() as session:
+            waiting = session.scalars(
+                select(OutboxItem).where(
+                    OutboxItem.state.in_((OutboxState.PENDING, OutboxState.IN_FLIGHT))
+                )
+            ).all()
+        if not waiting:
+            return
+        soonest = min((i.not_before for i in waiting if i.not_before), default=datetime.now(UTC))
+        time.sleep(max(0.0, (soonest - datetime.now(UTC)).total_seconds()))
+    raise AssertionError("the outbox did not drain in time")
+
+
+def test_a_thousand_items_through_chaos_arrive_exactly_once(
+    tmp_path: Path, data_dir: DataDir, store: Store, memory_keyring: MemoryKeyring
+) -> None:
+    with running_sandbox(
+        tmp_path / "chaotic", chaos_rate=0.2, chaos_retry_after=0, chaos_slow_seconds=0.02
+    ) as chaotic:
+        market, tokens = signed_in(chaotic, data_dir, "tunde@lagos-ai.example")
+        names = [f"plugin-{n:04d}" for n in range(1000)]
+        queue_plugins(store, names)
+        drain(store, market, tokens)
+        with store.session() as session:
+            states = session.scalars(select(OutboxItem.state)).all()
+        assert set(states) == {OutboxState.DELIVERED}
+        listed = [p["name"] for p in server_plugins(market, tokens)]
+    assert sorted(listed) == names  # every one there, none twice
+
+
+def test_items_of_one_resource_keep_their_order_and_a_refusal_needs_attention(
+    sandbox: RunningSandbox, data_dir: DataDir, store: Store, memory_keyring: MemoryKeyring
+) -> None:
+    market, tokens = signed_in(sandbox, data_dir, "lena@qubitforge.example")
+    with store.session() as session, session.begin():
+        enqueue(
+            session,
+            resource="plugin/order",
+            method="POST",
+            path=f"{PLUGINS}/order/versions",
+            body={"version": "1.0.0", "sha256": "a" * 64},
+        )
+        enqueue(
+            session,
+            resource="plugin/order",
+            method="POST",
+            path=PLUGINS,
+            body={"name": "order", "display_name": "Order"},
+        )
+        enqueue(
+            session,
+            resource="plugin/other",
+            method="POST",
+            path=PLUGINS,
+            body={"name": "other", "display_name": "Other"},
+        )
+    report = sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
+    assert (report.delivered, report.needs_attention) == (1, 1)
+    with store.session() as session:
+        items = session.scalars(select(OutboxItem).order_by(OutboxItem.id)).all()
+    assert [i.state for i in items] == [
+        OutboxState.FAILED,
+        OutboxState.PENDING,
+        OutboxState.DELIVERED,
+    ]
+    assert items[0].last_error == "HTTP 404: Your organisation has no plugin named 'order'."
+    assert [p["name"] for p in server_plugins(market, tokens)] == ["other"]
+
+
+def test_a_stale_write_becomes_a_conflict(
+    sandbox: RunningSandbox, data_dir: DataDir, store: Store, memory_keyring: MemoryKeyring
+) -> None:
+    market, tokens = signed_in(sandbox, data_dir, "sari@jakarta-edge.example")
+    queue_plugins(store, ["edited"])
+    sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
+    with store.session() as session, session.begin():
+        for text in ("first", "second"):
+            enqueue(
+                session,
+                resource="plugin/edited",
+                method="PATCH",
+                path=f"{PLUGINS}/edited",
+                body={"description": text},
+                if_match=f'"stale-{text}"',
+            )
+    report = sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
+    assert report.conflicts == 1
+    with store.session() as session:
+        states = session.scalars(select(OutboxItem.state).order_by(OutboxItem.id)).all()
+    assert states == [OutboxState.DELIVERED, OutboxState.CONFLICT, OutboxState.PENDING]
+
+
+def test_exactly_once_survives_a_killed_client(
+    tmp_path: Path,
+    data_dir: DataDir,
+    store: Store,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SIGKILL the `aic-portal sync` process mid-run, run it again: each item arrives once."""
+    with running_sandbox(
+        tmp_path / "slow", chaos_rate=0.3, chaos_retry_after=0, chaos_slow_seconds=0.02
+    ) as server:
+        market, tokens = signed_in(server, data_dir, "ada@lagos-ai.example")
+        keyring_file = tmp_path / "keyring.json"
+        env = {
+            **os.environ,
+            "PYTHON_KEYRING_BACKEND": "tests.keyrings.FileKeyring",
+            "AIC_TEST_KEYRING": str(keyring_file),
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+        }
+        monkeypatch.setenv("AIC_TEST_KEYRING", str(keyring_file))
+        from tests.keyrings import FileKeyring
+
+        shared = FileKeyring()
+        for (service, account), secret in memory_keyring.entries.items():
+            shared.set_password(service, account, secret)
+        (data_dir.root / "settings.json").write_text(
+            f'{{"marketplace_url": "{server.url}", "ca_bundle": "{server.tls.ca_cert}"}}'
+        )
+        names = [f"killed-{n:03d}" for n in range(600)]
+        queue_plugins(store, names)
+        command = [sys.executable, "-m", "portal.cli", "--data-dir", str(data_dir.root), "sync"]
+        child = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with store.session() as session:
+                delivered = session.scalars(
+                    select(OutboxItem.id).where(OutboxItem.state == OutboxState.DELIVERED)
+                ).all()
+            if len(delivered) >= 50:
+                break
+            time.sleep(0.05)
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+        assert 0 < len(delivered) < len(names), "the kill must land mid-run"
+        drain(store, market, tokens)
+        listed = [p["name"] for p in server_plugins(market, tokens)]
+    assert sorted(listed) == names
