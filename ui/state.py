@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,10 +13,11 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from portal.paths import DataDir
 from portal.settings import Settings, save_settings
 from portal.sync.connectivity import Reachability, probe_marketplace
-from ui.operations import CoreOp, OpContext
+from ui.operations import CoreOp, OpContext, OpHandle
 
 if TYPE_CHECKING:
     from portal.db.store import Store
+    from portal.sync.engine import SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,10 @@ class AppState(QObject):
     """A new answer about whether the configured marketplace can be reached."""
     sig_settings_changed = Signal()
     """The user saved new settings."""
+    sig_sync_progress = Signal(object, object, str)
+    """A sync run advanced: done, total and a message."""
+    sig_sync_finished = Signal(object)
+    """A sync run ended: its SyncReport, or the error that stopped it."""
 
     def __init__(self, data_dir: DataDir, settings: Settings) -> None:
         super().__init__()
@@ -46,6 +52,9 @@ class AppState(QObject):
         self.reachability: Reachability | None = None
         self._probes = 0
         self._counts = 0
+        self.waiting = 0
+        self.last_sync: datetime | None = None
+        self.syncing: OpHandle | None = None
         self._probe_timer = QTimer(self)
         self._probe_timer.setInterval(PROBE_INTERVAL_MS)
         self._probe_timer.timeout.connect(self.check_reachability)
@@ -87,6 +96,7 @@ class AppState(QObject):
 
         def counted(count: int) -> None:
             if asked == self._counts:  # an older count that finished late is stale
+                self.waiting = count
                 self.sig_waiting.emit(count)
 
         CoreOp(None, lambda _ctx: waiting_to_sync(store), name="count waiting").success(
@@ -104,8 +114,11 @@ class AppState(QObject):
 
         def answered(answer: Reachability) -> None:
             if asked == self._probes:  # a slow probe of an older address must not win
+                came_back = answer.online and not (self.reachability and self.reachability.online)
                 self.reachability = answer
                 self.sig_reachability.emit(answer)
+                if came_back and self.waiting:
+                    self.sync_now(quiet=True)  # the network returned with work waiting
 
         CoreOp(
             None, lambda _ctx: probe_marketplace(url, ca_bundle=bundle), name="probe marketplace"
@@ -126,6 +139,46 @@ class AppState(QObject):
             save_settings(path, new)
 
         CoreOp(None, write, writes=True, name="save settings").run_in_background()
+
+    def sync_now(self, *, quiet: bool = False) -> None:
+        """Deliver the outbox on a worker; `quiet` (automatic runs) shows no error dialog."""
+        store, url = self.store, self.settings.marketplace_url
+        if store is None or url is None or self.syncing is not None:
+            return
+        from portal.auth.oauth import Marketplace
+        from portal.auth.tokens import TokenStore
+
+        bundle = Path(self.settings.ca_bundle) if self.settings.ca_bundle else None
+        market = Marketplace(url, bundle)
+        tokens = TokenStore(self.data_dir.keyring_service, url)
+
+        def work(ctx: OpContext) -> SyncReport:
+            from portal.sync.engine import sync
+
+            return sync(store, market, tokens, progress=ctx.progress, cancel=ctx.cancel)
+
+        def ended(outcome: object) -> None:
+            self.syncing = None
+            if outcome is not None and not isinstance(outcome, BaseException):
+                self.last_sync = datetime.now(UTC)
+            self.sig_sync_finished.emit(outcome)
+            self.sig_changed.emit()
+
+        def failed(error: BaseException) -> None:
+            ended(error)
+            if not quiet:
+                from ui.dialogs import show_error
+
+                show_error(None, error)
+
+        self.syncing = (
+            CoreOp(None, work, name="sync")
+            .progress(self.sig_sync_progress.emit)
+            .success(ended)
+            .failure(failed)
+            .cancelled(lambda: ended(None))
+            .run_in_background()
+        )
 
     def close(self) -> None:
         """Stop probing and release the database."""

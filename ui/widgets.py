@@ -107,7 +107,7 @@ class _SortableItem(QTableWidgetItem):
         mine, theirs = self.data(SORT_ROLE), other.data(SORT_ROLE)
         if mine is not None and theirs is not None:
             return bool(mine < theirs)
-        return super().__lt__(other)
+        return self.text() < other.text()  # not super(): Qt would call this override again
 
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1

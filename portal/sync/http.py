@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,14 +16,26 @@ CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 30.0
 
 
-def tls_context(*, ca_bundle: Path | None = None) -> ssl.SSLContext:
-    """Verification against the OS trust store (corporate CAs work) plus `ca_bundle`."""
-    import truststore
+_contexts: dict[tuple[str, float], ssl.SSLContext] = {}
+_contexts_lock = threading.Lock()
 
-    context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if ca_bundle is not None:
-        context.load_verify_locations(cafile=str(ca_bundle))
-    return context
+
+def tls_context(*, ca_bundle: Path | None = None) -> ssl.SSLContext:
+    """Verification against the OS trust store (corporate CAs work) plus `ca_bundle`.
+
+    Made once per CA file (again when the file changes), under a lock, and shared: an SSLContext
+    is safe to use from several threads, and reading a CA file per request would cost time.
+    """
+    key = (str(ca_bundle), ca_bundle.stat().st_mtime if ca_bundle else 0.0)
+    with _contexts_lock:
+        if key not in _contexts:
+            import truststore
+
+            context = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            if ca_bundle is not None:
+                context.load_verify_locations(cafile=str(ca_bundle))
+            _contexts[key] = context
+        return _contexts[key]
 
 
 def marketplace_client(

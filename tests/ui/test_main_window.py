@@ -221,6 +221,61 @@ def test_signing_in_and_out_from_the_sync_page(
     _settle(qtbot)
 
 
+def _queue(shell: Shell, names: list[str]) -> None:
+    from portal.sync.outbox import enqueue
+
+    store = shell.state.store
+    assert store is not None
+    with store.session() as session, session.begin():
+        for name in names:
+            enqueue(
+                session,
+                resource=f"plugin/{name}",
+                method="POST",
+                path="/v1/marketplace/plugins",
+                body={"name": name, "display_name": name},
+            )
+    shell.state.sig_changed.emit()
+
+
+def test_sync_now_delivers_the_outbox(
+    shell: Shell, qtbot: QtBot, sandbox: RunningSandbox, memory_keyring: MemoryKeyring
+) -> None:
+    from portal.auth.oauth import Marketplace, sign_in
+    from portal.auth.tokens import TokenStore
+    from portal.cancel import CancelToken
+    from ui.pages.sync import SyncPage
+
+    market = Marketplace(sandbox.url, sandbox.tls.ca_cert)
+    tokens = TokenStore(shell.state.data_dir.keyring_service, sandbox.url)
+    sign_in(
+        market,
+        tokens,
+        open_url=fake_browser(sandbox, email="tunde@lagos-ai.example"),
+        cancel=CancelToken(),
+        timeout=20,
+    )
+    _queue(shell, ["gui-one", "gui-two", "gui-three"])
+    waiting = shell.window.findChild(QLabel, "waitingStatus")
+    qtbot.waitUntil(lambda: waiting.text() == "3 items waiting to sync")
+
+    shell.state.update_settings(marketplace_url=sandbox.url, ca_bundle=str(sandbox.tls.ca_cert))
+    page = shell.window.page("sync")
+    assert isinstance(page, SyncPage)
+    qtbot.waitUntil(lambda: waiting.text() == "0 items waiting to sync", timeout=20_000)
+    _settle(qtbot)  # the marketplace came online with work waiting: it synced by itself
+    assert page.last_sync.text().startswith("Last successful sync:")
+    qtbot.waitUntil(lambda: page.table.rowCount() == 3)
+    assert {page.table.item(r, 2).text() for r in range(3)} == {"Delivered"}
+
+    _queue(shell, ["gui-four"])
+    qtbot.waitUntil(lambda: waiting.text() == "1 item waiting to sync")
+    page.sync_button.click()
+    qtbot.waitUntil(lambda: waiting.text() == "0 items waiting to sync", timeout=20_000)
+    _settle(qtbot)
+    assert "Delivered 1;" in shell.window.statusBar().currentMessage()
+
+
 def test_a_sign_in_can_be_cancelled(
     shell: Shell,
     qtbot: QtBot,
@@ -263,6 +318,9 @@ def test_tables_sort_numbers_and_dates_by_value(shell: Shell, qtbot: QtBot, tmp_
     table.set_rows([[("10", 10)], [("9", 9)], [("100", 100)]])
     table.sortItems(0)
     assert [table.item(r, 0).text() for r in range(3)] == ["9", "10", "100"]
+    table.set_rows([["beta"], ["alpha"], ["gamma"]])  # text only: sorted as text
+    table.sortItems(0)
+    assert [table.item(r, 0).text() for r in range(3)] == ["alpha", "beta", "gamma"]
 
 
 def test_an_error_with_no_parent_is_shown_and_freed(shell: Shell, qtbot: QtBot) -> None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from portal.i18n import _, format_datetime, format_number
 from portal.sync.connectivity import Reachability
@@ -30,9 +37,24 @@ class SyncPage(Page):
         check = QPushButton(_("Check now"))
         check.clicked.connect(state.check_reachability)
         self.actions_bar.addWidget(check)
+        self.sync_button = QPushButton(_("Sync now"))
+        self.sync_button.setObjectName("syncNow")
+        self.sync_button.clicked.connect(lambda: state.sync_now())
+        self.actions_bar.addWidget(self.sync_button)
         self.layout().insertWidget(1, self.connection)
         self.account = AccountPanel(state)
         self.layout().insertWidget(2, self.account)
+        self.progress = QProgressBar()
+        self.progress.setObjectName("syncProgress")
+        self.cancel_button = QPushButton(_("Cancel"))
+        self.cancel_button.clicked.connect(self._cancel)
+        self.last_sync = QLabel()
+        self.last_sync.setObjectName("lastSync")
+        running = QHBoxLayout()
+        running.addWidget(self.last_sync, 1)
+        running.addWidget(self.progress, 1)
+        running.addWidget(self.cancel_button)
+        self.layout().insertLayout(3, running)
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -54,7 +76,51 @@ class SyncPage(Page):
             show=self._show,
         )
         state.sig_reachability.connect(self._reachability)
+        state.sig_sync_progress.connect(self._sync_progress)
+        state.sig_sync_finished.connect(self._sync_finished)
+        state.sig_settings_changed.connect(self._show_sync_state)
         self._reachability(state.reachability)
+        self._show_sync_state()
+
+    def _cancel(self) -> None:
+        if self.state.syncing is not None:
+            self.state.syncing.cancel()
+
+    def _sync_progress(self, done: int, total: int | None, message: str) -> None:
+        self._show_sync_state()
+        self.progress.setRange(0, total or 0)
+        self.progress.setValue(done)
+        self.progress.setFormat(message)
+
+    def _sync_finished(self, outcome: object) -> None:
+        self._show_sync_state()
+        from portal.sync.engine import SyncReport
+
+        if isinstance(outcome, SyncReport):
+            text = _(
+                "Delivered {delivered}; postponed {postponed}; conflicts {conflicts}; "
+                "needing attention {attention}."
+            ).format(
+                delivered=outcome.delivered,
+                postponed=outcome.postponed,
+                conflicts=outcome.conflicts,
+                attention=outcome.needs_attention,
+            )
+            status = getattr(self.window(), "statusBar", None)
+            if status is not None:
+                status().showMessage(text, 8000)
+
+    def _show_sync_state(self) -> None:
+        running = self.state.syncing is not None
+        self.progress.setVisible(running)
+        self.cancel_button.setVisible(running)
+        self.sync_button.setEnabled(not running and bool(self.state.settings.marketplace_url))
+        last = self.state.last_sync
+        self.last_sync.setText(
+            _("Last successful sync: {when}").format(when=format_datetime(last))
+            if last
+            else _("No sync yet in this session.")
+        )
 
     def _reachability(self, answer: Reachability | None) -> None:
         if answer is None:
