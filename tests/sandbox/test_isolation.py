@@ -1,0 +1,134 @@
+"""Organisation A's token can neither read nor change organisation B's resources, on any route."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from portal.sandbox.app import create_app
+from tests.sandbox.test_oauth import exchange, sign_in
+from tests.sandbox_server import RunningSandbox
+
+PLUGINS = "/v1/marketplace/plugins"
+
+
+def bearer(client: httpx.Client, email: str) -> dict[str, str]:
+    code, verifier = sign_in(client, email=email)
+    return {"Authorization": f"Bearer {exchange(client, code, verifier).json()['access_token']}"}
+
+
+def unsafe(headers: dict[str, str]) -> dict[str, str]:
+    return {**headers, "Idempotency-Key": str(uuid.uuid4())}
+
+
+@pytest.fixture
+def client(sandbox: RunningSandbox) -> httpx.Client:
+    from portal.sync.http import marketplace_client
+
+    return marketplace_client(sandbox.url, ca_bundle=sandbox.tls.ca_cert)
+
+
+def test_every_route_is_covered_by_this_matrix() -> None:
+    paths = create_app(database_url="sqlite://").openapi()["paths"]
+    routes = {
+        (method.upper(), path)
+        for path, operations in paths.items()
+        for method in operations
+        if path.startswith("/v1/")
+    }
+    assert routes == {
+        ("GET", "/v1/health"),
+        ("GET", "/v1/partners/me"),
+        ("GET", PLUGINS),
+        ("POST", PLUGINS),
+        ("GET", f"{PLUGINS}/{{name}}"),
+        ("PATCH", f"{PLUGINS}/{{name}}"),
+        ("POST", f"{PLUGINS}/{{name}}/versions"),
+    }, "a new route needs a line in test_another_organisation_sees_nothing"
+
+
+def test_another_organisation_sees_nothing(client: httpx.Client) -> None:
+    lagos = bearer(client, "ada@lagos-ai.example")
+    qubit = bearer(client, "lena@qubitforge.example")
+    name = f"secret-{uuid.uuid4().hex[:8]}"
+    made = client.post(
+        PLUGINS, json={"name": name, "display_name": "Secret"}, headers=unsafe(lagos)
+    )
+    assert made.status_code == 201
+    etag = made.headers["etag"]
+
+    assert name not in [p["name"] for p in client.get(PLUGINS, headers=qubit).json()]
+    assert client.get(f"{PLUGINS}/{name}", headers=qubit).status_code == 404
+    change = client.patch(
+        f"{PLUGINS}/{name}",
+        json={"description": "pwned"},
+        headers={**unsafe(qubit), "If-Match": etag},
+    )
+    assert change.status_code == 404
+    version = client.post(
+        f"{PLUGINS}/{name}/versions",
+        json={"version": "6.6.6", "sha256": "0" * 64},
+        headers=unsafe(qubit),
+    )
+    assert version.status_code == 404
+    assert client.get("/v1/partners/me", headers=qubit).json()["name"] == "Qubit Forge"
+
+    mine = client.get(f"{PLUGINS}/{name}", headers=lagos).json()
+    assert mine["description"] == "" and mine["versions"] == []
+    # the same plugin name is free for the other organisation: names are per organisation
+    theirs = client.post(
+        PLUGINS, json={"name": name, "display_name": "Theirs"}, headers=unsafe(qubit)
+    )
+    assert theirs.status_code == 201
+
+
+def test_an_idempotency_key_is_per_organisation(client: httpx.Client) -> None:
+    lagos = bearer(client, "tunde@lagos-ai.example")
+    jakarta = bearer(client, "sari@jakarta-edge.example")
+    key = str(uuid.uuid4())
+    body = {"name": f"keyed-{key[:8]}", "display_name": "Keyed"}
+    first = client.post(PLUGINS, json=body, headers={**lagos, "Idempotency-Key": key})
+    other = client.post(PLUGINS, json=body, headers={**jakarta, "Idempotency-Key": key})
+    assert (first.status_code, other.status_code) == (201, 201)
+    assert "idempotent-replayed" not in other.headers
+
+
+def test_a_repeat_is_replayed_and_a_changed_repeat_refused(client: httpx.Client) -> None:
+    lagos = bearer(client, "ada@lagos-ai.example")
+    key = str(uuid.uuid4())
+    body = {"name": f"twice-{key[:8]}", "display_name": "Twice"}
+    first = client.post(PLUGINS, json=body, headers={**lagos, "Idempotency-Key": key})
+    again = client.post(PLUGINS, json=body, headers={**lagos, "Idempotency-Key": key})
+    assert again.status_code == 201 and again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    changed = client.post(
+        PLUGINS, json={**body, "display_name": "Other"}, headers={**lagos, "Idempotency-Key": key}
+    )
+    assert changed.status_code == 422
+    missing = client.post(PLUGINS, json=body, headers=lagos)
+    assert missing.status_code == 400 and "Idempotency-Key" in missing.json()["detail"]
+
+
+def test_a_stale_if_match_is_refused_with_412(client: httpx.Client) -> None:
+    lagos = bearer(client, "ada@lagos-ai.example")
+    name = f"etag-{uuid.uuid4().hex[:8]}"
+    etag = client.post(
+        PLUGINS, json={"name": name, "display_name": "E"}, headers=unsafe(lagos)
+    ).headers["etag"]
+    first = client.patch(
+        f"{PLUGINS}/{name}",
+        json={"description": "one"},
+        headers={**unsafe(lagos), "If-Match": etag},
+    )
+    assert first.status_code == 200 and first.headers["etag"] != etag
+    stale = client.patch(
+        f"{PLUGINS}/{name}",
+        json={"description": "two"},
+        headers={**unsafe(lagos), "If-Match": etag},
+    )
+    assert stale.status_code == 412
+    assert stale.headers["content-type"] == "application/problem+json"
+    blind = client.patch(f"{PLUGINS}/{name}", json={"description": "three"}, headers=unsafe(lagos))
+    assert blind.status_code == 428
