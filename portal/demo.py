@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from portal.about import keyring_status
+from portal.auth.oauth import Marketplace, sign_in
+from portal.auth.tokens import NoKeyringError, TokenStore
+from portal.cancel import CancelToken, no_progress
 from portal.db.migrate import current_revision
 from portal.db.store import Store
+from portal.demo_accounts import DEMO_EMAIL, DEMO_PASSWORD
 from portal.i18n import (
     _,
     available_locales,
@@ -27,6 +33,88 @@ from portal.overview import table_counts
 from portal.paths import DataDir
 from portal.settings import Settings
 from portal.sync.connectivity import probe_marketplace
+from portal.sync.embedded import EmbeddedSandbox
+from portal.sync.engine import sync
+from portal.sync.outbox import enqueue
+from portal.sync.profile import fetch_profile, save_profile
+
+
+def _sign_in_and_sync(
+    data_dir: DataDir, market: Marketplace, *, sandbox: bool, echo: Callable[[str], object]
+) -> None:
+    """Sign in (as the sandbox's demo user), show who that is, and deliver one queued action."""
+    tokens = TokenStore(data_dir.keyring_service, market.url)
+    try:
+        if tokens.load() is None:
+            if not sandbox:
+                echo(
+                    "   "
+                    + _("Not signed in: run `aic-portal login` to sign in through your browser.")
+                )
+                return
+            echo(
+                "   "
+                + _("Signing in to the sandbox as its demo user {email}…").format(email=DEMO_EMAIL)
+            )
+            sign_in(
+                market,
+                tokens,
+                open_url=_fill_sandbox_sign_in(market),
+                cancel=CancelToken(),
+                timeout=60,
+            )
+        who = fetch_profile(market, tokens)
+    except NoKeyringError as exc:
+        echo("   " + exc.message)
+        return
+    echo(
+        "   "
+        + _("Signed in as {name} <{email}> for {organisation}.").format(
+            name=who.user_name, email=who.email, organisation=who.organisation
+        )
+    )
+    store = Store.open(data_dir)
+    try:
+        save_profile(store, who)
+        name = f"walkthrough-{datetime.now(UTC):%Y%m%d%H%M%S}"
+        with store.session() as session, session.begin():
+            enqueue(
+                session,
+                resource=f"plugin/{name}",
+                method="POST",
+                path="/v1/marketplace/plugins",
+                body={"name": name, "display_name": "Walkthrough listing"},
+            )
+        report = sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
+    finally:
+        store.close()
+    echo(
+        "   "
+        + _("Queued a plugin listing {name} offline, then synced: delivered {n}.").format(
+            name=name, n=report.delivered
+        )
+    )
+
+
+def _fill_sandbox_sign_in(market: Marketplace) -> Callable[[str], None]:
+    """What a person does in the browser, done for the walkthrough with the published demo user."""
+
+    def visit(url: str) -> None:
+        def walk() -> None:
+            import httpx
+
+            with market.client() as web:
+                page = web.get(url)
+                fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page.text))
+                answer = web.post(
+                    "/oauth/authorize",
+                    data={**fields, "email": DEMO_EMAIL, "password": DEMO_PASSWORD},
+                )
+            httpx.get(answer.headers["location"])
+
+        threading.Thread(target=walk, daemon=True).start()
+
+    return visit
 
 
 def walkthrough(data_dir: DataDir, settings: Settings, *, echo: Callable[[str], object]) -> None:
@@ -108,11 +196,28 @@ def walkthrough(data_dir: DataDir, settings: Settings, *, echo: Callable[[str], 
         )
 
     heading(_("Marketplace"))
-    bundle = Path(settings.ca_bundle) if settings.ca_bundle else None
-    reach = probe_marketplace(settings.marketplace_url, ca_bundle=bundle)
-    if reach.online:
-        echo("   " + _("Online: {url}").format(url=settings.marketplace_url))
+    embedded = None
+    if settings.marketplace_url:
+        bundle = Path(settings.ca_bundle) if settings.ca_bundle else None
+        market = Marketplace(settings.marketplace_url, bundle)
     else:
-        echo("   " + _("Offline: {reason}").format(reason=reach.reason()))
+        embedded = EmbeddedSandbox(data_dir)
+        market = embedded.start(cancel=CancelToken())
+        echo(
+            "   "
+            + _("No marketplace is configured: started the embedded sandbox at {url}.").format(
+                url=market.url
+            )
+        )
+    try:
+        reach = probe_marketplace(market.url, ca_bundle=market.ca_bundle)
+        if not reach.online:
+            echo("   " + _("Offline: {reason}").format(reason=reach.reason()))
+        else:
+            echo("   " + _("Online: {url}").format(url=market.url))
+            _sign_in_and_sync(data_dir, market, sandbox=embedded is not None, echo=echo)
+    finally:
+        if embedded is not None:
+            embedded.stop()
     echo("")
     echo(_("Log file: {path}").format(path=data_dir.log_file))

@@ -48,10 +48,26 @@ def test_demo_creates_the_store_and_shows_it(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert f"upgraded from empty to schema {head_revision()}" in done.stdout
     assert "outbox_items: 0 rows" in done.stdout
-    assert "Offline: No marketplace is configured." in done.stdout
+    assert "No marketplace is configured: started the embedded sandbox at https://127.0.0.1:" in (
+        done.stdout
+    )
+    assert "No OS keyring is available" in done.stdout  # and so it does not sign in
     assert (data / "portal.sqlite3").exists()
     again = aic("--data-dir", str(data), "info")
     assert f"Schema:             {head_revision()} (current)" in again.stdout
+
+
+def test_demo_signs_in_to_the_embedded_sandbox_and_syncs(tmp_path: Path) -> None:
+    env = {
+        "PYTHON_KEYRING_BACKEND": "tests.keyrings.FileKeyring",
+        "AIC_TEST_KEYRING": str(tmp_path / "keyring.json"),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    done = aic("--data-dir", str(tmp_path / "d"), "demo", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Signed in as Ada Obi <ada@lagos-ai.example> for Lagos AI Integrators." in done.stdout
+    assert "then synced: delivered 1." in done.stdout
+    assert "access_token" not in (tmp_path / "d" / "logs" / "portal.log").read_text()
 
 
 def test_two_data_dirs_share_nothing(tmp_path: Path) -> None:

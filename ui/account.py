@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QUrl
@@ -56,14 +55,8 @@ class AccountPanel(QFrame):
         self.refresh()
 
     def market(self) -> Marketplace | None:
-        """The configured marketplace, or None."""
-        from portal.auth.oauth import Marketplace
-
-        settings = self.state.settings
-        if not settings.marketplace_url:
-            return None
-        bundle = Path(settings.ca_bundle) if settings.ca_bundle else None
-        return Marketplace(settings.marketplace_url, bundle)
+        """The marketplace in use (configured, or the embedded sandbox), or None."""
+        return self.state.marketplace()
 
     def refresh(self) -> None:
         """Ask the marketplace who the stored sign-in belongs to."""

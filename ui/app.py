@@ -41,6 +41,11 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         help="print the milliseconds from process start to the first painted window, then exit "
         "once the store is open and the pages are loaded",
     )
+    parser.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="do not start the embedded sandbox marketplace when none is configured",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser.parse_args(argv)
 
@@ -64,7 +69,7 @@ class Shell:
         self.app.setOrganizationName("AIC-Platform")
         self.app.setApplicationVersion(__version__)
         apply_qt_locale(self.app, locale_for(settings))
-        self.state = AppState(data_dir, settings)
+        self.state = AppState(data_dir, settings, embedded=not args.no_sandbox)
         self.window = self._new_window()
         self.app.aboutToQuit.connect(self._shutdown)
 

@@ -16,7 +16,9 @@ from portal.sync.connectivity import Reachability, probe_marketplace
 from ui.operations import CoreOp, OpContext, OpHandle
 
 if TYPE_CHECKING:
+    from portal.auth.oauth import Marketplace
     from portal.db.store import Store
+    from portal.sync.embedded import EmbeddedSandbox
     from portal.sync.engine import SyncReport
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,7 @@ class AppState(QObject):
     sig_sync_finished = Signal(object)
     """A sync run ended: its SyncReport, or the error that stopped it."""
 
-    def __init__(self, data_dir: DataDir, settings: Settings) -> None:
+    def __init__(self, data_dir: DataDir, settings: Settings, *, embedded: bool = True) -> None:
         super().__init__()
         self.data_dir = data_dir
         self.settings = settings
@@ -55,6 +57,9 @@ class AppState(QObject):
         self.waiting = 0
         self.last_sync: datetime | None = None
         self.syncing: OpHandle | None = None
+        self.embedded_allowed = embedded
+        self.embedded: EmbeddedSandbox | None = None
+        self.embedded_market: Marketplace | None = None
         self._probe_timer = QTimer(self)
         self._probe_timer.setInterval(PROBE_INTERVAL_MS)
         self._probe_timer.timeout.connect(self.check_reachability)
@@ -81,8 +86,40 @@ class AppState(QObject):
         self.store = store
         self.sig_store_ready.emit()
         self.count_waiting()
+        self._start_embedded_if_needed()
         self.check_reachability()
         self._probe_timer.start()
+
+    def marketplace(self) -> Marketplace | None:
+        """The configured marketplace, else the embedded sandbox once it runs."""
+        from portal.auth.oauth import Marketplace
+
+        settings = self.settings
+        if settings.marketplace_url:
+            bundle = Path(settings.ca_bundle) if settings.ca_bundle else None
+            return Marketplace(settings.marketplace_url, bundle)
+        return self.embedded_market
+
+    def _start_embedded_if_needed(self) -> None:
+        """With no marketplace configured, start the sandbox on loopback (once)."""
+        if self.settings.marketplace_url or not self.embedded_allowed or self.embedded:
+            return
+        from portal.sync.embedded import EmbeddedSandbox
+
+        self.embedded = sandbox = EmbeddedSandbox(self.data_dir)
+
+        def started(market: Marketplace) -> None:
+            self.embedded_market = market
+            self.sig_settings_changed.emit()  # pages that show the marketplace look again
+            self.check_reachability()
+
+        def failed(error: BaseException) -> None:
+            log.warning("embedded sandbox: %s", error)
+            self.embedded = None
+
+        CoreOp(None, lambda ctx: sandbox.start(cancel=ctx.cancel), name="embedded sandbox").success(
+            started
+        ).failure(failed).run_in_background()
 
     def count_waiting(self) -> None:
         """Recount the outbox items waiting to sync, for the status bar."""
@@ -107,8 +144,8 @@ class AppState(QObject):
 
     def check_reachability(self) -> None:
         """Probe the configured marketplace on a worker and publish the answer."""
-        url = self.settings.marketplace_url
-        bundle = Path(self.settings.ca_bundle) if self.settings.ca_bundle else None
+        market = self.marketplace()
+        url, bundle = (market.url, market.ca_bundle) if market else (None, None)
         self._probes += 1
         asked = self._probes
 
@@ -133,6 +170,8 @@ class AppState(QObject):
             self.reachability = None
             self.sig_reachability.emit(None)
             self.check_reachability()
+            if self.store is not None:
+                self._start_embedded_if_needed()
         path = self.data_dir.settings
 
         def write(_ctx: OpContext) -> None:
@@ -142,15 +181,12 @@ class AppState(QObject):
 
     def sync_now(self, *, quiet: bool = False) -> None:
         """Deliver the outbox on a worker; `quiet` (automatic runs) shows no error dialog."""
-        store, url = self.store, self.settings.marketplace_url
-        if store is None or url is None or self.syncing is not None:
+        store, market = self.store, self.marketplace()
+        if store is None or market is None or self.syncing is not None:
             return
-        from portal.auth.oauth import Marketplace
         from portal.auth.tokens import TokenStore
 
-        bundle = Path(self.settings.ca_bundle) if self.settings.ca_bundle else None
-        market = Marketplace(url, bundle)
-        tokens = TokenStore(self.data_dir.keyring_service, url)
+        tokens = TokenStore(self.data_dir.keyring_service, market.url)
 
         def work(ctx: OpContext) -> SyncReport:
             from portal.sync.engine import sync
@@ -181,7 +217,9 @@ class AppState(QObject):
         )
 
     def close(self) -> None:
-        """Stop probing and release the database."""
+        """Stop probing and the embedded sandbox, and release the database."""
         self._probe_timer.stop()
+        if self.embedded is not None:
+            self.embedded.stop()
         if self.store is not None:
             self.store.close()

@@ -10,7 +10,9 @@ from sqlalchemy.orm import sessionmaker
 
 from portal.sandbox.store import Organisation, User, hash_password
 
-DEMO_PASSWORD = "sandbox-demo"  # published on purpose: the sandbox holds no real data
+__all__ = ["DEMO_PASSWORD", "seed_demo"]
+
+from portal.demo_accounts import DEMO_PASSWORD
 
 DEMO = [
     (

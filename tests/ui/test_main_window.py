@@ -24,7 +24,7 @@ from ui.widgets import Card
 
 @pytest.fixture
 def shell(qtbot: QtBot, tmp_path: Path) -> Iterator[Shell]:
-    started = Shell(_arguments(["--data-dir", str(tmp_path / "data")]))
+    started = Shell(_arguments(["--data-dir", str(tmp_path / "data"), "--no-sandbox"]))
     started.start()
     qtbot.waitUntil(lambda: started.state.store is not None and not running_operations())
     yield started
@@ -299,6 +299,32 @@ def test_a_sign_in_can_be_cancelled(
     qtbot.waitUntil(lambda: panel.status.text() == "Not signed in.", timeout=10_000)
     assert memory_keyring.entries == {}
     _settle(qtbot)
+
+
+def test_with_no_marketplace_the_embedded_sandbox_starts_and_stops(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    from ui.pages.sync import SyncPage
+
+    shell = Shell(_arguments(["--data-dir", str(tmp_path / "data")]))
+    shell.start()
+    try:
+        status = shell.window.findChild(QLabel, "connectionStatus")
+        qtbot.waitUntil(lambda: status.text() == "● Online", timeout=60_000)
+        market = shell.state.marketplace()
+        assert market is not None and market.url.startswith("https://127.0.0.1:")
+        assert market.ca_bundle == tmp_path / "data" / "sandbox" / "tls" / "ca.pem"
+        page = shell.window.page("sync")
+        assert isinstance(page, SyncPage)
+        assert page.connection.text() == (
+            f"Online: {market.url} (the embedded sandbox marketplace)"
+        )
+        qtbot.waitUntil(lambda: not running_operations(), timeout=20_000)
+    finally:
+        embedded = shell.state.embedded
+        shell.window.close()
+        shell.state.close()
+    assert embedded is not None and embedded.process is None
 
 
 def test_about_lists_versions(shell: Shell, qtbot: QtBot) -> None:

@@ -114,7 +114,7 @@ class SyncPage(Page):
         running = self.state.syncing is not None
         self.progress.setVisible(running)
         self.cancel_button.setVisible(running)
-        self.sync_button.setEnabled(not running and bool(self.state.settings.marketplace_url))
+        self.sync_button.setEnabled(not running and self.state.marketplace() is not None)
         last = self.state.last_sync
         self.last_sync.setText(
             _("Last successful sync: {when}").format(when=format_datetime(last))
@@ -125,6 +125,10 @@ class SyncPage(Page):
     def _reachability(self, answer: Reachability | None) -> None:
         if answer is None:
             self.connection.setText(_("Checking the marketplace…"))
+        elif answer.online and not self.state.settings.marketplace_url:
+            self.connection.setText(
+                _("Online: {url} (the embedded sandbox marketplace)").format(url=answer.url)
+            )
         elif answer.online:
             self.connection.setText(_("Online: {url}").format(url=answer.url))
         elif answer.url:
