@@ -164,11 +164,8 @@ def login(obj: CliContext, url: str | None, ca_bundle: str | None, no_browser: b
 
     sign_in(market, tokens, open_url=open_url, cancel=CancelToken())
     who = fetch_profile(market, tokens)
-    store = Store.open(obj.data_dir)
-    try:
+    with Store.open(obj.data_dir) as store:
         save_profile(store, who)
-    finally:
-        store.close()
     click.echo(
         _("Signed in as {name} <{email}> for {organisation}.").format(
             name=who.user_name, email=who.email, organisation=who.organisation
@@ -187,11 +184,8 @@ def whoami(obj: CliContext) -> None:
 
     market = _marketplace(obj)
     who = fetch_profile(market, TokenStore(obj.data_dir.keyring_service, market.url))
-    store = Store.open(obj.data_dir)
-    try:
+    with Store.open(obj.data_dir) as store:
         save_profile(store, who)
-    finally:
-        store.close()
     _echo_table(
         [
             (_("Marketplace"), market.url),
@@ -216,11 +210,8 @@ def logout(obj: CliContext) -> None:
 
     market = _marketplace(obj)
     told = sign_out(market, TokenStore(obj.data_dir.keyring_service, market.url))
-    store = Store.open(obj.data_dir)
-    try:
+    with Store.open(obj.data_dir) as store:
         forget_profile(store)
-    finally:
-        store.close()
     if told:
         click.echo(_("Signed out."))
     else:
@@ -242,28 +233,15 @@ def sync(obj: CliContext, status_only: bool) -> None:
     from portal.sync.engine import sync as run_sync
     from portal.sync.outbox import list_outbox
 
-    store = Store.open(obj.data_dir)
-    try:
+    with Store.open(obj.data_dir) as store:
         if not status_only:
             market = _marketplace(obj)
             tokens = TokenStore(obj.data_dir.keyring_service, market.url)
             report = run_sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
-            click.echo(
-                _(
-                    "Delivered {delivered}; postponed {postponed}; conflicts {conflicts}; "
-                    "needing attention {attention}."
-                ).format(
-                    delivered=report.delivered,
-                    postponed=report.postponed,
-                    conflicts=report.conflicts,
-                    attention=report.needs_attention,
-                )
-            )
+            click.echo(report.summary())
             for line in report.errors:
                 click.echo(f"  {line}")
         counts = Counter(entry.state.value for entry in list_outbox(store, limit=1_000_000))
-    finally:
-        store.close()
     click.echo(
         _("Outbox: {counts}").format(
             counts=", ".join(f"{state} {n}" for state, n in sorted(counts.items())) or _("empty")

@@ -73,8 +73,7 @@ def _sign_in_and_sync(
             name=who.user_name, email=who.email, organisation=who.organisation
         )
     )
-    store = Store.open(data_dir)
-    try:
+    with Store.open(data_dir) as store:
         save_profile(store, who)
         name = f"walkthrough-{datetime.now(UTC):%Y%m%d%H%M%S}"
         with store.session() as session, session.begin():
@@ -86,8 +85,6 @@ def _sign_in_and_sync(
                 body={"name": name, "display_name": "Walkthrough listing"},
             )
         report = sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
-    finally:
-        store.close()
     echo(
         "   "
         + _("Queued a plugin listing {name} offline, then synced: delivered {n}.").format(
@@ -132,8 +129,7 @@ def walkthrough(data_dir: DataDir, settings: Settings, *, echo: Callable[[str], 
 
     heading(_("Local store"))
     before = current_revision(data_dir.database)
-    store = Store.open(data_dir)
-    try:
+    with Store.open(data_dir) as store:
         after = store.revision()
         if before == after:
             echo(
@@ -156,8 +152,6 @@ def walkthrough(data_dir: DataDir, settings: Settings, *, echo: Callable[[str], 
                     table=table, n=format_number(rows)
                 )
             )
-    finally:
-        store.close()
 
     heading(_("Languages and formats"))
     chosen = current_locale()

@@ -11,11 +11,12 @@ from sqlalchemy import Engine, create_engine, event
 def create_sqlite_engine(path: Path) -> Engine:
     """An engine on the SQLite file at `path` with WAL and enforced foreign keys."""
     engine = create_engine(f"sqlite+pysqlite:///{path}")
-    event.listen(engine, "connect", _set_pragmas)
+    event.listen(engine, "connect", sqlite_pragmas)
     return engine
 
 
-def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Connect hook: WAL, a crash-safe sync level, enforced foreign keys, a busy timeout."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     # In WAL mode NORMAL survives any crash of the app and loses at most the last commits to a

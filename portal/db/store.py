@@ -36,3 +36,9 @@ class Store:
     def close(self) -> None:
         """Release every connection, so the file can be copied or removed."""
         self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

@@ -52,6 +52,18 @@ class SyncReport:
     postponed: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def summary(self) -> str:
+        """One line for the user."""
+        return _(
+            "Delivered {delivered}; postponed {postponed}; conflicts {conflicts}; "
+            "needing attention {attention}."
+        ).format(
+            delivered=self.delivered,
+            postponed=self.postponed,
+            conflicts=self.conflicts,
+            attention=self.needs_attention,
+        )
+
 
 def sync(
     store: Store,

@@ -97,18 +97,9 @@ class SyncPage(Page):
         from portal.sync.engine import SyncReport
 
         if isinstance(outcome, SyncReport):
-            text = _(
-                "Delivered {delivered}; postponed {postponed}; conflicts {conflicts}; "
-                "needing attention {attention}."
-            ).format(
-                delivered=outcome.delivered,
-                postponed=outcome.postponed,
-                conflicts=outcome.conflicts,
-                attention=outcome.needs_attention,
-            )
             status = getattr(self.window(), "statusBar", None)
             if status is not None:
-                status().showMessage(text, 8000)
+                status().showMessage(outcome.summary(), 8000)
 
     def _show_sync_state(self) -> None:
         running = self.state.syncing is not None
