@@ -132,13 +132,20 @@ def _marketplace(obj: CliContext) -> Marketplace:
 @click.option(
     "--no-browser", is_flag=True, help="Only print the sign-in address; open it yourself."
 )
+@click.option(
+    "--device-code",
+    is_flag=True,
+    help="Sign in on another device with a short code (when no browser here can be used).",
+)
 @click.pass_obj
-def login(obj: CliContext, url: str | None, ca_bundle: str | None, no_browser: bool) -> None:
+def login(
+    obj: CliContext, url: str | None, ca_bundle: str | None, no_browser: bool, device_code: bool
+) -> None:
     """Sign in through the browser (OAuth 2.0 with PKCE and a loopback redirect)."""
     import webbrowser
     from dataclasses import replace
 
-    from portal.auth.oauth import sign_in
+    from portal.auth.oauth import sign_in, sign_in_with_device_code
     from portal.auth.tokens import TokenStore
     from portal.cancel import CancelToken
     from portal.db.store import Store
@@ -162,7 +169,18 @@ def login(obj: CliContext, url: str | None, ca_bundle: str | None, no_browser: b
         if not no_browser:
             webbrowser.open(address)
 
-    sign_in(market, tokens, open_url=open_url, cancel=CancelToken())
+    def show_code(user_code: str, address: str) -> None:
+        click.echo(
+            _("On any device, open {address} and enter the code {code}.").format(
+                address=address, code=user_code
+            )
+        )
+        click.echo(_("Waiting for the sign-in…"))
+
+    if device_code:
+        sign_in_with_device_code(market, tokens, show_code=show_code, cancel=CancelToken())
+    else:
+        sign_in(market, tokens, open_url=open_url, cancel=CancelToken())
     who = fetch_profile(market, tokens)
     with Store.open(obj.data_dir) as store:
         save_profile(store, who)

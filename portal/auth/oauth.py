@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     import httpx
 
 CLIENT_ID = "aic-partner-portal"
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 SCOPE = "partner"
 SIGN_IN_TIMEOUT_S = 300.0
 
@@ -30,6 +32,10 @@ class AuthError(PortalError):
     """The marketplace did not accept the sign-in; the user must sign in (again)."""
 
     kind = ErrorKind.AUTH
+
+    def __init__(self, message: str, *, oauth_error: str | None = None) -> None:
+        super().__init__(message)
+        self.oauth_error = oauth_error
 
 
 class NetworkError(PortalError):
@@ -106,6 +112,59 @@ def sign_in(
     return tokens
 
 
+def sign_in_with_device_code(
+    market: Marketplace,
+    store: TokenStore,
+    *,
+    show_code: Callable[[str, str], object],
+    cancel: CancelToken,
+) -> Tokens:
+    """RFC 8628: show a short code to enter on any device, and wait until it is approved."""
+    import httpx
+
+    store.load()  # fail now, not after the wait, when there is no keyring
+    try:
+        with market.client() as client:
+            started = client.post(
+                "/oauth/device_authorization", data={"client_id": CLIENT_ID, "scope": SCOPE}
+            )
+    except httpx.HTTPError as exc:
+        raise _unreachable(market, exc) from exc
+    offer = _json(started)
+    if started.status_code != 200 or "device_code" not in offer:
+        raise NetworkError(
+            _("The marketplace answered the sign-in with an unexpected {status}.").format(
+                status=started.status_code
+            )
+        )
+    show_code(offer["user_code"], offer.get("verification_uri_complete", offer["verification_uri"]))
+    interval = float(offer.get("interval", 5))
+    deadline = time.monotonic() + float(offer.get("expires_in", 600))
+    form = {"grant_type": DEVICE_GRANT, "device_code": offer["device_code"]}
+    while time.monotonic() < deadline:
+        _sleep(interval, cancel)
+        try:
+            tokens = _token_request(market, form)
+        except AuthError as exc:
+            if exc.oauth_error == "authorization_pending":
+                continue
+            if exc.oauth_error == "slow_down":
+                interval += 5  # RFC 8628 §3.5
+                continue
+            raise
+        store.save(tokens)
+        return tokens
+    raise AuthError(_("The sign-in code expired before it was used. Start again."))
+
+
+def _sleep(seconds: float, cancel: CancelToken) -> None:
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        cancel.raise_if_cancelled()
+        time.sleep(min(left, 0.1))
+    cancel.raise_if_cancelled()
+
+
 def access_token(market: Marketplace, store: TokenStore) -> str:
     """A live access token, refreshed (and the rotated refresh token kept) when it has expired."""
     tokens = store.load()
@@ -146,17 +205,14 @@ def _token_request(market: Marketplace, form: dict[str, str]) -> Tokens:
         with market.client() as client:
             response = client.post("/oauth/token", data={**form, "client_id": CLIENT_ID})
     except httpx.HTTPError as exc:
-        raise NetworkError(
-            _("The marketplace at {url} could not be reached ({problem}).").format(
-                url=market.url, problem=type(exc).__name__
-            )
-        ) from exc
+        raise _unreachable(market, exc) from exc
     body = _json(response)
     if response.status_code in (400, 401) and body.get("error"):
         raise AuthError(
             _(
                 "The marketplace did not accept the sign-in ({reason}). Please sign in again."
-            ).format(reason=body.get("error_description") or body["error"])
+            ).format(reason=body.get("error_description") or body["error"]),
+            oauth_error=str(body["error"]),
         )
     if response.status_code != 200 or not {"access_token", "refresh_token"} <= body.keys():
         raise NetworkError(
@@ -166,6 +222,14 @@ def _token_request(market: Marketplace, form: dict[str, str]) -> Tokens:
         )
     lifetime = timedelta(seconds=int(body.get("expires_in", 0)))
     return Tokens(body["access_token"], body["refresh_token"], datetime.now(UTC) + lifetime)
+
+
+def _unreachable(market: Marketplace, exc: Exception) -> NetworkError:
+    return NetworkError(
+        _("The marketplace at {url} could not be reached ({problem}).").format(
+            url=market.url, problem=type(exc).__name__
+        )
+    )
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from portal import __version__
-from portal.sandbox import oauth, partners, plugins
+from portal.sandbox import device, oauth, partners, plugins
 from portal.sandbox.chaos import Chaos
 from portal.sandbox.problems import PROBLEM_JSON, Problem, install_problem_handlers
 from portal.sandbox.store import open_store
@@ -46,6 +46,7 @@ def create_app(
     install_problem_handlers(app)
     app.state.sessions = open_store(database_url)
     app.include_router(oauth.router)
+    app.include_router(device.router)
     app.include_router(partners.router)
     app.include_router(plugins.router)
     if chaos_rate > 0:

@@ -25,6 +25,7 @@ from portal.sandbox.problems import ProblemError, oauth_error
 from portal.sandbox.store import AuthorizationCode, Token, User, check_password, digest, new_id, now
 
 CLIENT_ID = "aic-partner-portal"
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 SCOPE = "partner"
 CALLBACK_PATH = "/callback"
 CODE_TTL = timedelta(minutes=2)
@@ -58,6 +59,7 @@ class Metadata(BaseModel):
     authorization_endpoint: str
     token_endpoint: str
     revocation_endpoint: str
+    device_authorization_endpoint: str
     response_types_supported: list[str]
     grant_types_supported: list[str]
     code_challenge_methods_supported: list[str]
@@ -84,8 +86,9 @@ def metadata(request: Request) -> Metadata:
         authorization_endpoint=f"{base}/oauth/authorize",
         token_endpoint=f"{base}/oauth/token",
         revocation_endpoint=f"{base}/oauth/revoke",
+        device_authorization_endpoint=f"{base}/oauth/device_authorization",
         response_types_supported=["code"],
-        grant_types_supported=["authorization_code", "refresh_token"],
+        grant_types_supported=["authorization_code", "refresh_token", DEVICE_GRANT],
         code_challenge_methods_supported=["S256"],
         token_endpoint_auth_methods_supported=["none"],
         scopes_supported=[SCOPE],
@@ -109,7 +112,7 @@ def loopback_redirect(uri: str) -> bool:
 
 
 @router.get("/oauth/authorize", response_class=HTMLResponse)
-def authorize_page(
+def authorizepage(
     response_type: str,
     client_id: str,
     redirect_uri: str,
@@ -120,7 +123,7 @@ def authorize_page(
 ) -> Any:
     """The sign-in page the system browser shows."""
     if client_id != CLIENT_ID or not loopback_redirect(redirect_uri):
-        return _page("This sign-in link is not valid: unknown app or redirect address.", 400)
+        return page("This sign-in link is not valid: unknown app or redirect address.", 400)
     if response_type != "code" or code_challenge_method != "S256" or len(code_challenge) != 43:
         return _redirect(redirect_uri, state, error="invalid_request")
     if scope != SCOPE:
@@ -141,7 +144,7 @@ def authorize(
 ) -> Any:
     """Check the credentials and send the browser back to the app with a one-time code."""
     if client_id != CLIENT_ID or not loopback_redirect(redirect_uri) or len(code_challenge) != 43:
-        return _page("This sign-in link is not valid: unknown app or redirect address.", 400)
+        return page("This sign-in link is not valid: unknown app or redirect address.", 400)
     user = db.scalars(select(User).where(User.email == email.strip().lower())).first()
     if user is None or not check_password(password, user.password_hash):
         return _sign_in_form(
@@ -171,14 +174,19 @@ def token(
     redirect_uri: Annotated[str | None, Form()] = None,
     code_verifier: Annotated[str | None, Form()] = None,
     refresh_token: Annotated[str | None, Form()] = None,
+    device_code: Annotated[str | None, Form()] = None,
 ) -> TokenResponse:
-    """Trade a code (with its PKCE verifier) or a refresh token for new tokens."""
+    """Trade a code (with its PKCE verifier), a device code or a refresh token for tokens."""
     if client_id != CLIENT_ID:
         raise oauth_error("invalid_client", "Unknown client.", status=401)
     if grant_type == "authorization_code":
         return _redeem_code(db, code, redirect_uri, code_verifier)
     if grant_type == "refresh_token":
         return _rotate(db, refresh_token)
+    if grant_type == DEVICE_GRANT:
+        from portal.sandbox.device import redeem_device_code
+
+        return redeem_device_code(db, device_code)
     raise oauth_error("unsupported_grant_type", f"Grant type {grant_type!r} is not supported.")
 
 
@@ -234,7 +242,7 @@ def _redeem_code(
     if not hmac.compare_digest(challenge.decode(), grant.code_challenge):
         raise oauth_error("invalid_grant", "The code_verifier does not match the challenge.")
     grant.family_id = new_id()
-    return _issue(db, grant.family_id, grant.user_id, grant.client_id, grant.scope)
+    return issue_tokens(db, grant.family_id, grant.user_id, grant.client_id, grant.scope)
 
 
 def _rotate(db: Session, refresh_token: str | None) -> TokenResponse:
@@ -251,10 +259,12 @@ def _rotate(db: Session, refresh_token: str | None) -> TokenResponse:
     if old.expires_at <= now():
         raise oauth_error("invalid_grant", "The refresh token has expired.")
     old.rotated = True
-    return _issue(db, old.family_id, old.user_id, old.client_id, old.scope)
+    return issue_tokens(db, old.family_id, old.user_id, old.client_id, old.scope)
 
 
-def _issue(db: Session, family: str, user_id: str, client_id: str, scope: str) -> TokenResponse:
+def issue_tokens(
+    db: Session, family: str, user_id: str, client_id: str, scope: str
+) -> TokenResponse:
     access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     issued = now()
     for value, kind, ttl in ((access, "access", ACCESS_TTL), (refresh, "refresh", REFRESH_TTL)):
@@ -309,10 +319,10 @@ def _sign_in_form(
         '<label>Password <input name="password" type="password" autocomplete="current-password"'
         ' required></label><button type="submit">Sign in</button></form>'
     )
-    return _page(body, 401 if problem else 200, raw=True)
+    return page(body, 401 if problem else 200, raw=True)
 
 
-def _page(content: str, status: int, *, raw: bool = False) -> HTMLResponse:
+def page(content: str, status: int, *, raw: bool = False) -> HTMLResponse:
     body = content if raw else f"<h1>Sign-in failed</h1><p>{escape(content)}</p>"
     return HTMLResponse(
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'

@@ -130,6 +130,21 @@ class Token(SandboxBase):
     user: Mapped[User] = relationship()
 
 
+class DeviceGrant(SandboxBase):
+    """An RFC 8628 device sign-in: a code shown on the device, approved in any browser."""
+
+    __tablename__ = "device_grants"
+
+    device_code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_code: Mapped[str] = mapped_column(String(16), unique=True)
+    client_id: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(500))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    last_poll: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class Plugin(SandboxBase):
     """A plugin listed by an organisation; `revision` makes its ETag."""
 
