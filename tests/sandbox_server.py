@@ -33,7 +33,11 @@ class RunningSandbox:
 def running_sandbox(state: Path, **options: Any) -> Iterator[RunningSandbox]:
     """A seeded sandbox server with `options` for create_app, stopped when the block ends."""
     tls = ensure_tls(state / "tls")
-    app = create_app(database_url=f"sqlite:///{state / 'marketplace.sqlite3'}", **options)
+    app = create_app(
+        database_url=f"sqlite:///{state / 'marketplace.sqlite3'}",
+        upload_dir=state / "uploads",
+        **options,
+    )
     seed_demo(app.state.sessions)
     sock = listen("127.0.0.1", 0)
     server = uvicorn.Server(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Literal
 
 from fastapi import FastAPI
 from pydantic import BaseModel
 
 from portal import __version__
-from portal.sandbox import device, oauth, partners, plugins
+from portal.sandbox import device, oauth, partners, plugins, uploads
 from portal.sandbox.chaos import Chaos
 from portal.sandbox.problems import PROBLEM_JSON, Problem, install_problem_handlers
 from portal.sandbox.store import open_store
@@ -31,6 +33,7 @@ def create_app(
     chaos_rate: float = 0.0,
     chaos_retry_after: int = 1,
     chaos_slow_seconds: float = 0.2,
+    upload_dir: Path | None = None,
 ) -> FastAPI:
     """The FastAPI application of the sandbox marketplace, keeping its records at `database_url`."""
     app = FastAPI(
@@ -49,6 +52,8 @@ def create_app(
     app.include_router(device.router)
     app.include_router(partners.router)
     app.include_router(plugins.router)
+    app.include_router(uploads.router)
+    app.state.upload_dir = upload_dir or Path(tempfile.gettempdir()) / "aic-sandbox-uploads"
     if chaos_rate > 0:
         app.add_middleware(
             Chaos,

@@ -46,6 +46,7 @@ def serve(
     app = create_app(
         database_url=database_url or f"sqlite:///{state_dir / 'marketplace.sqlite3'}",
         chaos_rate=chaos,
+        upload_dir=state_dir / "uploads",
     )
     demo_users = seed_demo(app.state.sessions) if seed else []
     sock = listen(host, port)

@@ -145,6 +145,19 @@ class DeviceGrant(SandboxBase):
     used: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class UploadSession(SandboxBase):
+    """A resumable upload: bytes arrive in order at `offset` until `size`, then are checked."""
+
+    __tablename__ = "upload_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    offset: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
 class Plugin(SandboxBase):
     """A plugin listed by an organisation; `revision` makes its ETag."""
 

@@ -46,6 +46,10 @@ def test_every_route_is_covered_by_this_matrix() -> None:
         ("GET", f"{PLUGINS}/{{name}}"),
         ("PATCH", f"{PLUGINS}/{{name}}"),
         ("POST", f"{PLUGINS}/{{name}}/versions"),
+        ("POST", "/v1/uploads"),
+        ("GET", "/v1/uploads/{upload_id}"),
+        ("PATCH", "/v1/uploads/{upload_id}"),
+        ("POST", "/v1/uploads/{upload_id}/finish"),
     }, "a new route needs a line in test_another_organisation_sees_nothing"
 
 
@@ -74,6 +78,24 @@ def test_another_organisation_sees_nothing(client: httpx.Client) -> None:
     )
     assert version.status_code == 404
     assert client.get("/v1/partners/me", headers=qubit).json()["name"] == "Qubit Forge"
+
+    upload = client.post("/v1/uploads", json={"size": 4}, headers=unsafe(lagos)).json()["id"]
+    assert client.get(f"/v1/uploads/{upload}", headers=qubit).status_code == 404
+    assert (
+        client.patch(
+            f"/v1/uploads/{upload}",
+            content=b"evil",
+            headers={**unsafe(qubit), "Upload-Offset": "0"},
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/v1/uploads/{upload}/finish", json={"sha256": "0" * 64}, headers=unsafe(qubit)
+        ).status_code
+        == 404
+    )
+    assert client.get(f"/v1/uploads/{upload}", headers=lagos).json()["offset"] == 0
 
     mine = client.get(f"{PLUGINS}/{name}", headers=lagos).json()
     assert mine["description"] == "" and mine["versions"] == []

@@ -1,0 +1,149 @@
+"""`/v1/uploads`: resumable uploads. Create, append at an offset, ask the offset, finish."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from portal.sandbox.idempotency import Attempt, attempt, replay, respond
+from portal.sandbox.oauth import Db, bearer_user
+from portal.sandbox.problems import ProblemError
+from portal.sandbox.store import UploadSession, User
+
+MAX_SIZE = 8 * 1024**3
+MAX_CHUNK = 16 * 1024**2
+
+router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
+Caller = Annotated[User, Depends(bearer_user)]
+Unsafe = Annotated[Attempt, Depends(attempt)]
+
+
+class UploadCreate(BaseModel):
+    """How many bytes will come."""
+
+    size: int = Field(ge=0, le=MAX_SIZE)
+
+
+class UploadFinish(BaseModel):
+    """The SHA-256 the client computed; the server checks it against what it received."""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+
+
+class UploadState(BaseModel):
+    """Where an upload stands."""
+
+    id: str
+    size: int
+    offset: int
+    sha256: str | None
+
+
+def _state(upload: UploadSession) -> UploadState:
+    return UploadState(id=upload.id, size=upload.size, offset=upload.offset, sha256=upload.sha256)
+
+
+def _file(request: Request, upload: UploadSession) -> Path:
+    folder: Path = request.app.state.upload_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{upload.id}.part"
+
+
+def _find(db: Db, user: User, upload_id: str) -> UploadSession:
+    upload = db.get(UploadSession, upload_id)
+    if upload is None or upload.organisation_id != user.organisation_id:
+        raise ProblemError(404, f"Your organisation has no upload {upload_id!r}.")
+    return upload
+
+
+@router.post("", status_code=201, response_model=UploadState)
+def create_upload(db: Db, user: Caller, unsafe: Unsafe, body: UploadCreate) -> Response:
+    """Open an upload session."""
+    if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
+        return replayed
+    upload = UploadSession(organisation_id=user.organisation_id, size=body.size)
+    db.add(upload)
+    db.flush()
+    return respond(
+        db,
+        user.organisation_id,
+        unsafe,
+        _state(upload),
+        status=201,
+        headers={"Location": f"{router.prefix}/{upload.id}", "Upload-Offset": "0"},
+    )
+
+
+@router.get("/{upload_id}", response_model=UploadState)
+def upload_state(db: Db, user: Caller, upload_id: str) -> Response:
+    """Where to continue after a break (also in the Upload-Offset header)."""
+    upload = _find(db, user, upload_id)
+    return Response(
+        _state(upload).model_dump_json(),
+        media_type="application/json",
+        headers={"Upload-Offset": str(upload.offset), "Upload-Length": str(upload.size)},
+    )
+
+
+@router.patch("/{upload_id}", response_model=UploadState)
+async def append(
+    request: Request,
+    db: Db,
+    user: Caller,
+    unsafe: Unsafe,
+    upload_id: str,
+    upload_offset: Annotated[int, Header(ge=0)],
+) -> Response:
+    """Append the body at `Upload-Offset`; any other offset is refused with the right one."""
+    if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
+        return replayed
+    upload = _find(db, user, upload_id)
+    if upload.sha256 is not None:
+        raise ProblemError(409, "This upload is already finished.")
+    if upload_offset != upload.offset:
+        raise ProblemError(
+            409,
+            f"The upload continues at byte {upload.offset}, not {upload_offset}.",
+            headers={"Upload-Offset": str(upload.offset)},
+        )
+    chunk = await request.body()
+    if len(chunk) > MAX_CHUNK or upload.offset + len(chunk) > upload.size:
+        raise ProblemError(413, "The chunk is too large or goes past the announced size.")
+    with _file(request, upload).open("ab") as part:
+        part.truncate(upload.offset)  # bytes past the committed offset came from a lost request
+        part.write(chunk)
+    upload.offset += len(chunk)
+    return respond(
+        db,
+        user.organisation_id,
+        unsafe,
+        _state(upload),
+        headers={"Upload-Offset": str(upload.offset)},
+    )
+
+
+@router.post("/{upload_id}/finish", response_model=UploadState)
+def finish(
+    request: Request, db: Db, user: Caller, unsafe: Unsafe, upload_id: str, body: UploadFinish
+) -> Response:
+    """Check the SHA-256 of what arrived against the client's."""
+    if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
+        return replayed
+    upload = _find(db, user, upload_id)
+    if upload.offset != upload.size:
+        raise ProblemError(409, f"Only {upload.offset} of {upload.size} bytes have arrived.")
+    digest = hashlib.sha256()
+    path = _file(request, upload)
+    if path.exists():
+        with path.open("rb") as part:
+            while block := part.read(1024 * 1024):
+                digest.update(block)
+    if digest.hexdigest() != body.sha256:
+        raise ProblemError(422, "The SHA-256 of the bytes received differs from the client's.")
+    upload.sha256 = body.sha256
+    return respond(db, user.organisation_id, unsafe, _state(upload))

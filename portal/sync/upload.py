@@ -1,0 +1,159 @@
+"""Resumable uploads of large files: fixed chunks, the server's offset after any break, a SHA-256.
+
+Memory stays at one chunk whatever the file size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from portal.auth.oauth import Marketplace, NetworkError, access_token
+from portal.auth.tokens import TokenStore
+from portal.cancel import CancelToken, Progress
+from portal.errors import InputError
+from portal.i18n import _
+
+if TYPE_CHECKING:
+    import httpx
+
+CHUNK = 4 * 1024 * 1024
+TRIES = 6
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    """A finished upload: the server's id for it, its size and SHA-256."""
+
+    upload_id: str
+    size: int
+    sha256: str
+    chunks_sent: int
+
+
+def upload_file(
+    market: Marketplace,
+    tokens: TokenStore,
+    path: Path,
+    *,
+    progress: Progress,
+    cancel: CancelToken,
+    resume: str | None = None,
+    started: Callable[[str], object] = lambda _upload_id: None,
+    chunk_size: int = CHUNK,
+) -> Uploaded:
+    """Send `path`, continuing upload `resume` where the server has it; `started` gets a new id."""
+    import httpx
+    from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+    from tenacity import wait_random_exponential as backoff
+
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InputError(
+            _("The file {path} cannot be read: {problem}").format(
+                path=path, problem=exc.strerror or exc
+            )
+        ) from exc
+    auth = {"Authorization": f"Bearer {access_token(market, tokens)}"}
+    sent = 0
+    with market.client() as client:
+        upload_id = resume or _create(client, auth, size)
+        if resume is None:
+            started(upload_id)
+        offset = _offset(client, auth, upload_id)
+        with path.open("rb") as source:
+            while offset < size:
+                cancel.raise_if_cancelled()
+                progress(offset, size, _("Uploading {name}…").format(name=path.name))
+                source.seek(offset)
+                chunk = source.read(chunk_size)
+                retrying = Retrying(
+                    stop=stop_after_attempt(TRIES),
+                    wait=backoff(multiplier=0.2, max=10),
+                    retry=retry_if_exception_type(httpx.TransportError),
+                    reraise=True,
+                )
+                for attempt in retrying:
+                    with attempt:
+                        answer = _append(client, auth, upload_id, offset, chunk)
+                sent += 1
+                if answer.status_code == 409 and "Upload-Offset" in answer.headers:
+                    offset = int(answer.headers["Upload-Offset"])  # the server knows better
+                    continue
+                _expect(answer, 200, market)
+                offset = int(answer.headers["Upload-Offset"])
+        progress(size, size, _("Checking {name}…").format(name=path.name))
+        digest = _sha256(path, cancel)
+        done = client.post(
+            f"/v1/uploads/{upload_id}/finish",
+            json={"sha256": digest},
+            headers={**auth, "Idempotency-Key": f"{upload_id}-finish"},
+        )
+        _expect(done, 200, market)
+    return Uploaded(upload_id, size, digest, sent)
+
+
+def _create(client: httpx.Client, auth: dict[str, str], size: int) -> str:
+    answer = client.post(
+        "/v1/uploads", json={"size": size}, headers={**auth, "Idempotency-Key": str(uuid.uuid4())}
+    )
+    if answer.status_code != 201:
+        raise NetworkError(
+            _("The marketplace refused the upload (HTTP {status}).").format(
+                status=answer.status_code
+            )
+        )
+    return str(answer.json()["id"])
+
+
+def _offset(client: httpx.Client, auth: dict[str, str], upload_id: str) -> int:
+    answer = client.get(f"/v1/uploads/{upload_id}", headers=auth)
+    if answer.status_code != 200:
+        raise NetworkError(
+            _("The marketplace no longer knows this upload (HTTP {status}); start again.").format(
+                status=answer.status_code
+            )
+        )
+    return int(answer.headers["Upload-Offset"])
+
+
+def _append(
+    client: httpx.Client, auth: dict[str, str], upload_id: str, offset: int, chunk: bytes
+) -> httpx.Response:
+    return client.patch(
+        f"/v1/uploads/{upload_id}",
+        content=chunk,
+        headers={
+            **auth,
+            "Upload-Offset": str(offset),
+            "Content-Type": "application/offset+octet-stream",
+            "Idempotency-Key": f"{upload_id}-{offset}-{len(chunk)}",
+        },
+    )
+
+
+def _expect(answer: httpx.Response, status: int, market: Marketplace) -> None:
+    if answer.status_code != status:
+        try:
+            detail = answer.json().get("detail", "")
+        except ValueError:
+            detail = ""
+        raise NetworkError(
+            _("The upload to {url} failed (HTTP {status}): {detail}").format(
+                url=market.url, status=answer.status_code, detail=detail
+            )
+        )
+
+
+def _sha256(path: Path, cancel: CancelToken) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        while block := source.read(1024 * 1024):
+            cancel.raise_if_cancelled()
+            digest.update(block)
+    return digest.hexdigest()

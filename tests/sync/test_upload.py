@@ -1,0 +1,146 @@
+"""Resumable uploads against the sandbox: whole files, a break at half way, a wrong checksum."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from portal.auth.oauth import Marketplace, NetworkError, access_token
+from portal.auth.tokens import TokenStore
+from portal.cancel import CancelToken, no_progress
+from portal.errors import Cancelled
+from portal.paths import DataDir
+from portal.sync.upload import upload_file
+from tests.keyrings import MemoryKeyring
+from tests.sandbox_server import RunningSandbox
+from tests.sync.test_engine import signed_in
+
+MIB = 1024 * 1024
+
+
+@pytest.fixture
+def signed(
+    sandbox: RunningSandbox, data_dir: DataDir, memory_keyring: MemoryKeyring
+) -> tuple[Marketplace, TokenStore]:
+    return signed_in(sandbox, data_dir, "lena@qubitforge.example")
+
+
+def payload(tmp_path: Path, size: int) -> Path:
+    path = tmp_path / "weights.bin"
+    path.write_bytes(os.urandom(size))
+    return path
+
+
+def test_a_file_arrives_whole(signed: tuple[Marketplace, TokenStore], tmp_path: Path) -> None:
+    market, tokens = signed
+    path = payload(tmp_path, 5 * MIB + 123)
+    seen: list[int] = []
+    done = upload_file(
+        market,
+        tokens,
+        path,
+        progress=lambda d, _t, _m: seen.append(d),
+        cancel=CancelToken(),
+        chunk_size=MIB,
+    )
+    assert done.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert done.chunks_sent == 6 and seen[-1] == done.size
+    with market.client() as client:
+        state = client.get(
+            f"/v1/uploads/{done.upload_id}",
+            headers={"Authorization": f"Bearer {access_token(market, tokens)}"},
+        )
+    assert state.json() == {
+        "id": done.upload_id,
+        "size": done.size,
+        "offset": done.size,
+        "sha256": done.sha256,
+    }
+
+
+def test_a_break_at_half_way_resumes_without_resending(
+    signed: tuple[Marketplace, TokenStore], tmp_path: Path
+) -> None:
+    market, tokens = signed
+    path = payload(tmp_path, 8 * MIB)
+    cancel = CancelToken()
+    ids: list[str] = []
+
+    def stop_at_half(done: int, total: int | None, _message: str) -> None:
+        if total and done >= total // 2:
+            cancel.cancel()
+
+    with pytest.raises(Cancelled):
+        upload_file(
+            market,
+            tokens,
+            path,
+            progress=stop_at_half,
+            cancel=cancel,
+            started=ids.append,
+            chunk_size=MIB,
+        )
+    resumed = upload_file(
+        market,
+        tokens,
+        path,
+        progress=no_progress,
+        cancel=CancelToken(),
+        resume=ids[0],
+        chunk_size=MIB,
+    )
+    assert resumed.upload_id == ids[0]
+    assert resumed.chunks_sent <= 4 + 1  # the second half, at most one chunk again
+    assert resumed.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_changed_file_fails_the_checksum(
+    signed: tuple[Marketplace, TokenStore], tmp_path: Path
+) -> None:
+    market, tokens = signed
+    path = payload(tmp_path, 2 * MIB)
+    cancel = CancelToken()
+    ids: list[str] = []
+    with pytest.raises(Cancelled):
+        upload_file(
+            market,
+            tokens,
+            path,
+            cancel=cancel,
+            started=ids.append,
+            chunk_size=MIB,
+            progress=lambda d, _t, _m: cancel.cancel() if d >= MIB else None,
+        )
+    data = bytearray(path.read_bytes())
+    data[0] ^= 0xFF  # the first half, already sent, no longer matches the file
+    path.write_bytes(bytes(data))
+    with pytest.raises(NetworkError, match="SHA-256"):
+        upload_file(
+            market,
+            tokens,
+            path,
+            progress=no_progress,
+            cancel=CancelToken(),
+            resume=ids[0],
+            chunk_size=MIB,
+        )
+
+
+def test_a_wrong_offset_is_told_the_right_one(signed: tuple[Marketplace, TokenStore]) -> None:
+    market, tokens = signed
+    auth = {"Authorization": f"Bearer {access_token(market, tokens)}"}
+    with market.client() as client:
+        made = client.post(
+            "/v1/uploads",
+            json={"size": 10},
+            headers={**auth, "Idempotency-Key": "offset-test-create"},
+        ).json()
+        wrong = client.patch(
+            f"/v1/uploads/{made['id']}",
+            content=b"abc",
+            headers={**auth, "Upload-Offset": "5", "Idempotency-Key": "o-1"},
+        )
+    assert wrong.status_code == 409 and wrong.headers["upload-offset"] == "0"
