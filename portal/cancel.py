@@ -34,6 +34,11 @@ class CancelToken:
         """Whether cancellation was asked for."""
         return self._event.is_set()
 
+    def sleep(self, seconds: float) -> None:
+        """Wait, but stop with `Cancelled` as soon as cancellation is asked for."""
+        if self._event.wait(max(0.0, seconds)):
+            self.raise_if_cancelled()
+
     def raise_if_cancelled(self) -> None:
         """Stop the work here if cancellation was asked for."""
         if self._event.is_set():

@@ -161,7 +161,7 @@ def login(
         save_settings(obj.data_dir.settings, settings)
         obj = CliContext(obj.data_dir, settings)
     market = _marketplace(obj)
-    tokens = TokenStore(obj.data_dir.keyring_service, market.url)
+    tokens = TokenStore(obj.data_dir.keyring_service, market.account)
 
     def open_url(address: str) -> None:
         click.echo(_("Sign in in your browser. If it did not open, visit:"))
@@ -201,7 +201,7 @@ def whoami(obj: CliContext) -> None:
     from portal.sync.profile import fetch_profile, save_profile
 
     market = _marketplace(obj)
-    who = fetch_profile(market, TokenStore(obj.data_dir.keyring_service, market.url))
+    who = fetch_profile(market, TokenStore(obj.data_dir.keyring_service, market.account))
     with Store.open(obj.data_dir) as store:
         save_profile(store, who)
     _echo_table(
@@ -227,7 +227,7 @@ def logout(obj: CliContext) -> None:
     from portal.sync.profile import forget_profile
 
     market = _marketplace(obj)
-    told = sign_out(market, TokenStore(obj.data_dir.keyring_service, market.url))
+    told = sign_out(market, TokenStore(obj.data_dir.keyring_service, market.account))
     with Store.open(obj.data_dir) as store:
         forget_profile(store)
     if told:
@@ -254,7 +254,7 @@ def sync(obj: CliContext, status_only: bool) -> None:
     with Store.open(obj.data_dir) as store:
         if not status_only:
             market = _marketplace(obj)
-            tokens = TokenStore(obj.data_dir.keyring_service, market.url)
+            tokens = TokenStore(obj.data_dir.keyring_service, market.account)
             report = run_sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
             click.echo(report.summary())
             for line in report.errors:

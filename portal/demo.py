@@ -43,7 +43,7 @@ def _sign_in_and_sync(
     data_dir: DataDir, market: Marketplace, *, sandbox: bool, echo: Callable[[str], object]
 ) -> None:
     """Sign in (as the sandbox's demo user), show who that is, and deliver one queued action."""
-    tokens = TokenStore(data_dir.keyring_service, market.url)
+    tokens = TokenStore(data_dir.keyring_service, market.account)
     try:
         if tokens.load() is None:
             if not sandbox:

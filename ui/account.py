@@ -97,7 +97,7 @@ class AccountPanel(QFrame):
             CoreOp(self, work, name="sign in")
             .progress(self._open_browser)
             .success(self._signed_in)
-            .cancelled(self.refresh)
+            .cancelled(self._sign_in_cancelled)
             .failure(self._sign_in_failed)
             .run_in_background()
         )
@@ -131,7 +131,7 @@ class AccountPanel(QFrame):
     def _tokens(self, market: Marketplace) -> TokenStore:
         from portal.auth.tokens import TokenStore
 
-        return TokenStore(self.state.data_dir.keyring_service, market.url)
+        return TokenStore(self.state.data_dir.keyring_service, market.account)
 
     def _open_browser(self, _done: int, _total: int | None, url: str) -> None:
         QDesktopServices.openUrl(QUrl(url))
@@ -146,7 +146,7 @@ class AccountPanel(QFrame):
         self.cancel_button.show()
 
     def _signed_in(self, who: Whoami) -> None:
-        self._signing_in = None
+        self._signing_in = None  # also ends a sign-in that a concurrent check overtook
         self._show(
             who,
             _("Signed in as {name} <{email}> for {organisation}.").format(
@@ -163,6 +163,8 @@ class AccountPanel(QFrame):
         ).success(lambda _none: self.state.sig_changed.emit()).run_in_background()
 
     def _not_signed_in(self, error: BaseException) -> None:
+        if self._signing_in is not None:  # a check that ended during a sign-in says nothing new
+            return
         from portal.auth.oauth import AuthError, NetworkError
         from portal.errors import PortalError
 
@@ -176,6 +178,10 @@ class AccountPanel(QFrame):
             from ui.dialogs import show_error
 
             show_error(self, error)
+
+    def _sign_in_cancelled(self) -> None:
+        self._signing_in = None
+        self.refresh()
 
     def _sign_in_failed(self, error: BaseException) -> None:
         from ui.dialogs import show_error

@@ -186,7 +186,7 @@ class AppState(QObject):
             return
         from portal.auth.tokens import TokenStore
 
-        tokens = TokenStore(self.data_dir.keyring_service, market.url)
+        tokens = TokenStore(self.data_dir.keyring_service, market.account)
 
         def work(ctx: OpContext) -> SyncReport:
             from portal.sync.engine import sync

@@ -22,18 +22,22 @@ _DONE_PAGE = (
 class LoopbackReceiver:
     """Listens on a free loopback port until the browser brings back the sign-in answer."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, state: str) -> None:
         self._answer: dict[str, str] | None = None
         self._arrived = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = 5  # a connection that sends nothing must not stall the wait
+
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
-                if parts.path != CALLBACK_PATH or receiver._arrived.is_set():
+                answer = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                wrong = parts.path != CALLBACK_PATH or answer.get("state") != state
+                if wrong or receiver._arrived.is_set():  # only the answer to this request counts
                     self.send_error(404)
                     return
-                receiver._answer = {k: v[0] for k, v in parse_qs(parts.query).items()}
+                receiver._answer = answer
                 ok = "code" in receiver._answer
                 page = _DONE_PAGE.format(
                     title=_("Signed in") if ok else _("Sign-in did not finish"),

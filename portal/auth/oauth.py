@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -50,6 +51,12 @@ class Marketplace:
 
     url: str
     ca_bundle: Path | None = None
+    name: str | None = None  # a stable name for one whose URL changes (the embedded sandbox)
+
+    @property
+    def account(self) -> str:
+        """What its sign-in is filed under in the keyring."""
+        return self.name or self.url
 
     def client(self) -> httpx.Client:
         """An HTTPS client for this marketplace."""
@@ -75,9 +82,9 @@ def sign_in(
 ) -> Tokens:
     """Send the user to the sign-in page in their browser, take the code back, keep the tokens."""
     store.load()  # fail now, not after the browser, when there is no keyring
-    receiver = LoopbackReceiver()
-    verifier, challenge = pkce_pair()
     state = secrets.token_urlsafe(16)
+    receiver = LoopbackReceiver(state=state)
+    verifier, challenge = pkce_pair()
     query = urlencode(
         {
             "response_type": "code",
@@ -142,7 +149,7 @@ def sign_in_with_device_code(
     deadline = time.monotonic() + float(offer.get("expires_in", 600))
     form = {"grant_type": DEVICE_GRANT, "device_code": offer["device_code"]}
     while time.monotonic() < deadline:
-        _sleep(interval, cancel)
+        cancel.sleep(interval)
         try:
             tokens = _token_request(market, form)
         except AuthError as exc:
@@ -157,29 +164,36 @@ def sign_in_with_device_code(
     raise AuthError(_("The sign-in code expired before it was used. Start again."))
 
 
-def _sleep(seconds: float, cancel: CancelToken) -> None:
-    end = time.monotonic() + seconds
-    while (left := end - time.monotonic()) > 0:
-        cancel.raise_if_cancelled()
-        time.sleep(min(left, 0.1))
-    cancel.raise_if_cancelled()
+_refresh_locks: dict[tuple[str, str], threading.Lock] = {}
+_refresh_locks_guard = threading.Lock()
 
 
-def access_token(market: Marketplace, store: TokenStore) -> str:
-    """A live access token, refreshed (and the rotated refresh token kept) when it has expired."""
-    tokens = store.load()
-    if tokens is None:
-        raise AuthError(_("You are not signed in to {url}.").format(url=market.url))
-    if tokens.expired():
-        try:
-            tokens = _token_request(
-                market, {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}
-            )
-        except AuthError:
-            store.clear()
-            raise
-        store.save(tokens)
-    return tokens.access_token
+def access_token(market: Marketplace, store: TokenStore, *, rejected: str | None = None) -> str:
+    """A live access token; refreshed when expired or `rejected` (a 401), one refresh at a time.
+
+    Refresh tokens rotate and the marketplace revokes the whole sign-in when one is used twice,
+    so two threads must never refresh with the same token: the second waits, then reads the
+    tokens the first one saved.
+    """
+    with _refresh_locks_guard:
+        lock = _refresh_locks.setdefault((store.service, store.account), threading.Lock())
+    with lock:
+        tokens = store.load()
+        if tokens is None:
+            raise AuthError(_("You are not signed in to {url}.").format(url=market.url))
+        if tokens.expired() or tokens.access_token == rejected:
+            try:
+                renewed = _token_request(
+                    market, {"grant_type": "refresh_token", "refresh_token": tokens.refresh_token}
+                )
+            except AuthError:
+                current = store.load()
+                if current is not None and current.refresh_token == tokens.refresh_token:
+                    store.clear()
+                raise
+            store.save(renewed)
+            tokens = renewed
+        return tokens.access_token
 
 
 def sign_out(market: Marketplace, store: TokenStore) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from portal.sandbox.oauth import CLIENT_ID, SCOPE, Db, TokenResponse, issue_tokens, page
 from portal.sandbox.problems import oauth_error
-from portal.sandbox.store import DeviceGrant, User, check_password, digest, new_id, now
+from portal.sandbox.store import DeviceGrant, User, check_user, digest, new_id, now
 
 DEVICE_TTL = timedelta(minutes=10)
 POLL_INTERVAL_S = 1  # the sandbox polls fast; a production server would say 5
@@ -91,7 +91,7 @@ def approve_device(
     if grant is None or grant.expires_at <= now() or grant.used or grant.user_id:
         return _form(user_code, problem="This code is unknown or has expired.")
     user = db.scalars(select(User).where(User.email == email.strip().lower())).first()
-    if user is None or not check_password(password, user.password_hash):
+    if not check_user(user, password) or user is None:
         return _form(user_code, problem="Wrong e-mail or password.")
     grant.user_id = user.id
     return page(

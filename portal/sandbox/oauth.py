@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.sandbox.problems import ProblemError, oauth_error
-from portal.sandbox.store import AuthorizationCode, Token, User, check_password, digest, new_id, now
+from portal.sandbox.store import AuthorizationCode, Token, User, check_user, digest, new_id, now
 
 CLIENT_ID = "aic-partner-portal"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -146,7 +146,7 @@ def authorize(
     if client_id != CLIENT_ID or not loopback_redirect(redirect_uri) or len(code_challenge) != 43:
         return page("This sign-in link is not valid: unknown app or redirect address.", 400)
     user = db.scalars(select(User).where(User.email == email.strip().lower())).first()
-    if user is None or not check_password(password, user.password_hash):
+    if not check_user(user, password) or user is None:
         return _sign_in_form(
             redirect_uri, code_challenge, state, scope, problem="Wrong e-mail or password."
         )

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     ForeignKey,
     Integer,
@@ -53,6 +54,15 @@ def hash_password(password: str) -> str:
     salt = secrets.token_bytes(16)
     derived = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
     return f"{salt.hex()}${derived.hex()}"
+
+
+_NOBODY = hash_password(secrets.token_urlsafe(16))
+
+
+def check_user(user: User | None, password: str) -> bool:
+    """Whether `user` exists and `password` is theirs, taking as long either way."""
+    matches = check_password(password, user.password_hash if user else _NOBODY)
+    return user is not None and matches
 
 
 def check_password(password: str, stored: str) -> bool:
@@ -152,8 +162,8 @@ class UploadSession(SandboxBase):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
-    size: Mapped[int] = mapped_column(Integer)
-    offset: Mapped[int] = mapped_column(Integer, default=0)
+    size: Mapped[int] = mapped_column(BigInteger)
+    offset: Mapped[int] = mapped_column(BigInteger, default=0)
     sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 

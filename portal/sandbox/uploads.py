@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from sqlalchemy import update
 
 from portal.sandbox.idempotency import Attempt, attempt, replay, respond
 from portal.sandbox.oauth import Db, bearer_user
@@ -114,10 +115,17 @@ async def append(
     chunk = await request.body()
     if len(chunk) > MAX_CHUNK or upload.offset + len(chunk) > upload.size:
         raise ProblemError(413, "The chunk is too large or goes past the announced size.")
+    claimed = db.execute(  # two appends at one offset: only the first may write
+        update(UploadSession)
+        .where(UploadSession.id == upload.id, UploadSession.offset == upload_offset)
+        .values(offset=upload_offset + len(chunk))
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise ProblemError(409, "Another request appended at this offset first; ask again.")
     with _file(request, upload).open("ab") as part:
-        part.truncate(upload.offset)  # bytes past the committed offset came from a lost request
+        part.truncate(upload_offset)  # bytes past the committed offset came from a lost request
         part.write(chunk)
-    upload.offset += len(chunk)
+    db.refresh(upload)
     return respond(
         db,
         user.organisation_id,

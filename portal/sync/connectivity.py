@@ -58,6 +58,7 @@ def probe_marketplace(
         return Reachability(url, Problem.UNCONFIGURED)
     import httpx
 
+    from portal.errors import InputError
     from portal.sync.http import marketplace_client
 
     try:
@@ -71,6 +72,8 @@ def probe_marketplace(
         return Reachability(url, Problem.UNREACHABLE)
     except httpx.HTTPError:
         return Reachability(url, Problem.UNREACHABLE)
+    except InputError:  # the extra CA file is gone or unreadable
+        return Reachability(url, Problem.UNTRUSTED)
     healthy = response.status_code == 200 and _says_ok(response)
     return Reachability(url) if healthy else Reachability(url, Problem.NOT_A_MARKETPLACE)
 

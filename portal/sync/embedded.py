@@ -52,6 +52,14 @@ class EmbeddedSandbox:
                 text=True,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
+        try:
+            return self._wait_for_url(log_path, cancel=cancel, timeout=timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_for_url(self, log_path: Path, *, cancel: CancelToken, timeout: float) -> Marketplace:
+        assert self.process is not None
         lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=_drain, args=(self.process, lines), daemon=True).start()
         waited = 0.0
@@ -67,8 +75,7 @@ class EmbeddedSandbox:
             found = _URL.search(line)
             if found:
                 ca = self.data_dir.root / "sandbox" / "tls" / "ca.pem"
-                return Marketplace(found.group(0), ca)
-        self.stop()
+                return Marketplace(found.group(0), ca, name="embedded-sandbox")
         raise NetworkError(
             _("The embedded sandbox marketplace did not start; its log is {path}.").format(
                 path=log_path

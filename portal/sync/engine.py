@@ -20,26 +20,16 @@ from portal.cancel import CancelToken, Progress
 from portal.db.enums import OutboxState
 from portal.db.models import OutboxItem
 from portal.db.store import Store
+from portal.errors import Cancelled
 from portal.i18n import _
+from portal.sync.http import TransientError, request_with_retries
 
 if TYPE_CHECKING:
     import httpx
-    from tenacity import RetryCallState
 
 log = logging.getLogger(__name__)
 
-TRIES_PER_RUN = 6
 RUNS_BEFORE_ATTENTION = 5
-TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-MAX_RETRY_AFTER_S = 60.0
-
-
-class TransientError(Exception):
-    """A failure worth trying again with the same key: no answer, 5xx, 429."""
-
-    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.retry_after = retry_after
 
 
 @dataclass
@@ -74,7 +64,11 @@ def sync(
     cancel: CancelToken,
 ) -> SyncReport:
     """Deliver every due outbox item; a resource whose item could not go waits for the next run."""
+    from portal.sync.profile import fetch_profile, save_profile
+
     report = SyncReport()
+    who = fetch_profile(market, tokens)
+    save_profile(store, who)
     bearer = access_token(market, tokens)
     blocked: set[str] = set()
     due = _due(store)
@@ -82,21 +76,23 @@ def sync(
         for done, item_id in enumerate(due):
             cancel.raise_if_cancelled()
             progress(done, len(due), _("Sending to the marketplace…"))
-            item = _claim(store, item_id, blocked)
+            item = _claim(store, item_id, blocked, who.organisation_id)
             if item is None:
                 continue
             try:
-                response = _send(client, item, bearer)
-            except AuthError:
+                response = _send(client, item, bearer, cancel)
+                if response.status_code == 401:  # expired early or revoked: refresh once, retry
+                    bearer = access_token(market, tokens, rejected=bearer)
+                    response = _send(client, item, bearer, cancel)
+            except (AuthError, Cancelled):
                 _release(store, item_id)
                 raise
             except TransientError as exc:
                 blocked.add(item.resource)
                 _postpone(store, item_id, str(exc), report)
                 continue
-            if response.status_code == 401:  # revoked: nothing more goes until a new sign-in
+            if response.status_code == 401:
                 _release(store, item_id)
-                tokens.clear()
                 raise AuthError(_("The marketplace no longer accepts your sign-in. Sign in again."))
             _settle(store, item_id, response, report)
             if response.status_code >= 300:
@@ -119,18 +115,27 @@ def _due(store: Store) -> list[int]:
         )
 
 
-def _claim(store: Store, item_id: int, blocked: set[str]) -> OutboxItem | None:
-    """Mark the item in flight (committed) unless an earlier item of its resource is stuck."""
+def _claim(store: Store, item_id: int, blocked: set[str], organisation: str) -> OutboxItem | None:
+    """Mark the item in flight (committed) unless an earlier item of its resource is stuck or
+    it was queued for another partner organisation than the one signed in."""
     with store.session() as session, session.begin():
         item = session.get(OutboxItem, item_id)
         if item is None or item.resource in blocked:
+            return None
+        if item.payload.get("organisation") not in (None, organisation):
+            blocked.add(item.resource)
             return None
         earlier = session.scalars(
             select(OutboxItem.id).where(
                 OutboxItem.resource == item.resource,
                 OutboxItem.id < item.id,
                 OutboxItem.state.in_(
-                    (OutboxState.PENDING, OutboxState.IN_FLIGHT, OutboxState.CONFLICT)
+                    (
+                        OutboxState.PENDING,
+                        OutboxState.IN_FLIGHT,
+                        OutboxState.CONFLICT,
+                        OutboxState.FAILED,  # until the user retries or discards it
+                    )
                 ),
             )
         ).first()
@@ -142,53 +147,22 @@ def _claim(store: Store, item_id: int, blocked: set[str]) -> OutboxItem | None:
         return item
 
 
-def _send(client: httpx.Client, item: OutboxItem, bearer: str) -> httpx.Response:
-    """One request, retried with backoff (or as Retry-After says) while the failure is transient."""
-    import httpx
-    from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
-
+def _send(
+    client: httpx.Client, item: OutboxItem, bearer: str, cancel: CancelToken
+) -> httpx.Response:
+    """One item's request, retried while the failure is transient, always with its own key."""
     payload: dict[str, Any] = item.payload
     headers = {"Authorization": f"Bearer {bearer}", "Idempotency-Key": item.idempotency_key}
     if payload.get("if_match"):
         headers["If-Match"] = payload["if_match"]
-    retrying = Retrying(
-        stop=stop_after_attempt(TRIES_PER_RUN),
-        wait=_wait,
-        retry=retry_if_exception_type(TransientError),
-        reraise=True,
+    return request_with_retries(
+        client,
+        payload["method"],
+        payload["path"],
+        json=payload.get("body"),
+        headers=headers,
+        cancel=cancel,
     )
-    for attempt in retrying:
-        with attempt:
-            try:
-                response = client.request(
-                    payload["method"], payload["path"], json=payload.get("body"), headers=headers
-                )
-            except httpx.TransportError as exc:  # no answer: the server may or may not have acted
-                raise TransientError(type(exc).__name__) from exc
-            if response.status_code in TRANSIENT_STATUS:
-                raise TransientError(
-                    f"HTTP {response.status_code}", retry_after=_retry_after(response)
-                )
-            return response
-    raise AssertionError("unreachable: tenacity reraises the last error")
-
-
-def _wait(state: RetryCallState) -> float:
-    """Retry-After when the server gave one; otherwise exponential backoff with jitter."""
-    from tenacity import wait_random_exponential
-
-    error = state.outcome.exception() if state.outcome else None
-    if isinstance(error, TransientError) and error.retry_after is not None:
-        return error.retry_after
-    return float(wait_random_exponential(multiplier=0.05, max=5.0)(state))
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER_S)
-    except ValueError:
-        return None
 
 
 def _settle(store: Store, item_id: int, response: httpx.Response, report: SyncReport) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from portal.db.enums import OutboxState
-from portal.db.models import OutboxItem
+from portal.db.models import OutboxItem, PartnerOrganisation
 from portal.db.store import Store
 
 
@@ -39,13 +39,21 @@ def enqueue(
 ) -> OutboxItem:
     """Queue one marketplace request in the caller's transaction, with its own idempotency key.
 
-    Items of one `resource` are delivered in the order they were queued.
+    Items of one `resource` are delivered in the order they were queued, and only for the partner
+    organisation signed in when they were queued (any, if none was).
     """
+    organisation = session.scalar(select(PartnerOrganisation.remote_id).limit(1))
     item = OutboxItem(
         idempotency_key=str(uuid.uuid4()),
         resource=resource,
         action=f"{method} {path}",
-        payload={"method": method, "path": path, "body": body, "if_match": if_match},
+        payload={
+            "method": method,
+            "path": path,
+            "body": body,
+            "if_match": if_match,
+            "organisation": organisation,
+        },
     )
     session.add(item)
     return item

@@ -10,10 +10,12 @@ from sqlalchemy import delete, select
 
 from portal.auth.oauth import AuthError, Marketplace, NetworkError, access_token
 from portal.auth.tokens import TokenStore
+from portal.cancel import CancelToken
 from portal.db.enums import PartnerType
 from portal.db.models import PartnerOrganisation, PartnerProfile
 from portal.db.store import Store
 from portal.i18n import _
+from portal.sync.http import TransientError, request_with_retries
 
 
 @dataclass(frozen=True)
@@ -36,17 +38,32 @@ def fetch_profile(market: Marketplace, tokens: TokenStore) -> Whoami:
     import httpx
 
     bearer = access_token(market, tokens)
+    cancel = CancelToken()
     try:
         with market.client() as client:
-            response = client.get("/v1/partners/me", headers={"Authorization": f"Bearer {bearer}"})
-    except httpx.HTTPError as exc:
+            response = request_with_retries(
+                client,
+                "GET",
+                "/v1/partners/me",
+                headers={"Authorization": f"Bearer {bearer}"},
+                cancel=cancel,
+            )
+            if response.status_code == 401:  # revoked or expired early: refresh once and retry
+                bearer = access_token(market, tokens, rejected=bearer)
+                response = request_with_retries(
+                    client,
+                    "GET",
+                    "/v1/partners/me",
+                    headers={"Authorization": f"Bearer {bearer}"},
+                    cancel=cancel,
+                )
+    except (httpx.HTTPError, TransientError) as exc:
         raise NetworkError(
             _("The marketplace at {url} could not be reached ({problem}).").format(
                 url=market.url, problem=type(exc).__name__
             )
         ) from exc
     if response.status_code == 401:
-        tokens.clear()
         raise AuthError(_("Your sign-in is no longer accepted. Please sign in again."))
     if response.status_code != 200:
         raise NetworkError(

@@ -71,16 +71,28 @@ def upload_file(
                 cancel.raise_if_cancelled()
                 progress(offset, size, _("Uploading {name}…").format(name=path.name))
                 source.seek(offset)
-                chunk = source.read(chunk_size)
+                chunk = source.read(min(chunk_size, size - offset))
+                if not chunk:
+                    raise InputError(
+                        _("The file {path} became shorter while it was uploading.").format(
+                            path=path
+                        )
+                    )
                 retrying = Retrying(
                     stop=stop_after_attempt(TRIES),
                     wait=backoff(multiplier=0.2, max=10),
                     retry=retry_if_exception_type(httpx.TransportError),
+                    sleep=cancel.sleep,
                     reraise=True,
                 )
                 for attempt in retrying:
                     with attempt:
                         answer = _append(client, auth, upload_id, offset, chunk)
+                        if answer.status_code == 401:  # the token expired during a long upload
+                            bearer = auth["Authorization"].removeprefix("Bearer ")
+                            fresh = access_token(market, tokens, rejected=bearer)
+                            auth = {"Authorization": f"Bearer {fresh}"}
+                            answer = _append(client, auth, upload_id, offset, chunk)
                 sent += 1
                 if answer.status_code == 409 and "Upload-Offset" in answer.headers:
                     offset = int(answer.headers["Upload-Offset"])  # the server knows better

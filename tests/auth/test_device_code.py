@@ -71,7 +71,7 @@ def test_a_wrong_code_or_password_is_said_on_the_page(market: Marketplace) -> No
 def test_the_app_waits_for_the_approval_then_keeps_the_tokens(
     market: Marketplace, memory_keyring: MemoryKeyring, data_dir: DataDir
 ) -> None:
-    tokens = TokenStore(data_dir.keyring_service, market.url)
+    tokens = TokenStore(data_dir.keyring_service, market.account)
     shown: list[tuple[str, str]] = []
 
     def show(code: str, address: str) -> None:
@@ -87,7 +87,7 @@ def test_waiting_can_be_cancelled(
     market: Marketplace, memory_keyring: MemoryKeyring, data_dir: DataDir
 ) -> None:
     cancel = CancelToken()
-    tokens = TokenStore(data_dir.keyring_service, market.url)
+    tokens = TokenStore(data_dir.keyring_service, market.account)
     with pytest.raises(Cancelled):
         sign_in_with_device_code(
             market, tokens, show_code=lambda _code, _url: cancel.cancel(), cancel=cancel

@@ -29,7 +29,7 @@ def market(sandbox: RunningSandbox) -> Marketplace:
 def test_sign_in_keeps_tokens_only_in_the_keyring(
     market: Marketplace, sandbox: RunningSandbox, memory_keyring: MemoryKeyring, data_dir: DataDir
 ) -> None:
-    tokens = TokenStore(data_dir.keyring_service, market.url)
+    tokens = TokenStore(data_dir.keyring_service, market.account)
     signed = sign_in(
         market, tokens, open_url=fake_browser(sandbox), cancel=CancelToken(), timeout=20
     )
@@ -57,7 +57,7 @@ def test_an_expired_access_token_is_refreshed_and_the_rotation_kept(
     from dataclasses import replace
     from datetime import UTC, datetime
 
-    tokens = TokenStore(data_dir.keyring_service, market.url)
+    tokens = TokenStore(data_dir.keyring_service, market.account)
     first = sign_in(
         market, tokens, open_url=fake_browser(sandbox), cancel=CancelToken(), timeout=20
     )
@@ -75,7 +75,7 @@ def test_a_refused_refresh_signs_out(
     from dataclasses import replace
     from datetime import UTC, datetime
 
-    tokens = TokenStore(data_dir.keyring_service, market.url)
+    tokens = TokenStore(data_dir.keyring_service, market.account)
     first = sign_in(
         market, tokens, open_url=fake_browser(sandbox), cancel=CancelToken(), timeout=20
     )
@@ -98,7 +98,7 @@ def test_a_refused_refresh_signs_out(
 def test_sign_out_revokes_at_the_marketplace(
     market: Marketplace, sandbox: RunningSandbox, memory_keyring: MemoryKeyring, data_dir: DataDir
 ) -> None:
-    tokens = TokenStore(data_dir.keyring_service, market.url)
+    tokens = TokenStore(data_dir.keyring_service, market.account)
     signed = sign_in(
         market, tokens, open_url=fake_browser(sandbox), cancel=CancelToken(), timeout=20
     )
@@ -115,7 +115,7 @@ def test_sign_in_can_be_cancelled(
     market: Marketplace, memory_keyring: MemoryKeyring, data_dir: DataDir
 ) -> None:
     cancel = CancelToken()
-    tokens = TokenStore(data_dir.keyring_service, market.url)
+    tokens = TokenStore(data_dir.keyring_service, market.account)
     with pytest.raises(Cancelled):
         sign_in(market, tokens, open_url=lambda _url: cancel.cancel(), cancel=cancel, timeout=20)
     assert tokens.load() is None
@@ -126,7 +126,7 @@ def test_without_a_keyring_nothing_is_attempted(market: Marketplace, data_dir: D
     with pytest.raises(NoKeyringError, match="No OS keyring"):
         sign_in(
             market,
-            TokenStore(data_dir.keyring_service, market.url),
+            TokenStore(data_dir.keyring_service, market.account),
             open_url=opened.append,
             cancel=CancelToken(),
         )
@@ -185,3 +185,22 @@ def test_login_whoami_logout_from_the_command_line(sandbox: RunningSandbox, tmp_
     settings = (tmp_path / "d" / "settings.json").read_text()
     log = (tmp_path / "d" / "logs" / "portal.log").read_text()
     assert "access_token" not in settings and "refresh_token" not in log
+
+
+def test_the_loopback_ignores_answers_to_other_requests() -> None:
+    import threading
+    import urllib.request
+
+    from portal.auth.loopback import LoopbackReceiver
+
+    receiver = LoopbackReceiver(state="mine")
+
+    def answer() -> None:
+        for query in ("state=other&code=stolen", "state=mine&code=good"):
+            try:
+                urllib.request.urlopen(f"{receiver.redirect_uri}?{query}", timeout=5)
+            except OSError:
+                pass
+
+    threading.Thread(target=answer, daemon=True).start()
+    assert receiver.wait(cancel=CancelToken(), timeout=10)["code"] == "good"

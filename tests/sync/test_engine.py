@@ -41,7 +41,7 @@ def signed_in(
     sandbox: RunningSandbox, data_dir: DataDir, email: str
 ) -> tuple[Marketplace, TokenStore]:
     market = Marketplace(sandbox.url, sandbox.tls.ca_cert)
-    tokens = TokenStore(data_dir.keyring_service, market.url)
+    tokens = TokenStore(data_dir.keyring_service, market.account)
     sign_in(
         market,
         tokens,
@@ -227,3 +227,69 @@ def test_exactly_once_survives_a_killed_client(
         drain(store, market, tokens)
         listed = [p["name"] for p in server_plugins(market, tokens)]
     assert sorted(listed) == names
+
+
+def test_items_wait_for_the_organisation_they_were_queued_for(
+    sandbox: RunningSandbox, data_dir: DataDir, store: Store, memory_keyring: MemoryKeyring
+) -> None:
+    from portal.sync.profile import fetch_profile, save_profile
+
+    market, tokens = signed_in(sandbox, data_dir, "tunde@lagos-ai.example")
+    save_profile(store, fetch_profile(market, tokens))
+    queue_plugins(store, ["lagos-only"])
+    signed_in(sandbox, data_dir, "sari@jakarta-edge.example")  # someone else signs in here
+    report = sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
+    assert report.delivered == 0
+    assert "lagos-only" not in {p["name"] for p in server_plugins(market, tokens)}
+
+    signed_in(sandbox, data_dir, "tunde@lagos-ai.example")
+    assert sync(store, market, tokens, progress=no_progress, cancel=CancelToken()).delivered == 1
+    assert "lagos-only" in {p["name"] for p in server_plugins(market, tokens)}
+
+
+def test_a_refused_item_keeps_blocking_its_resource_on_later_runs(
+    sandbox: RunningSandbox, data_dir: DataDir, store: Store, memory_keyring: MemoryKeyring
+) -> None:
+    market, tokens = signed_in(sandbox, data_dir, "lena@qubitforge.example")
+    with store.session() as session, session.begin():
+        enqueue(
+            session,
+            resource="plugin/blocked",
+            method="POST",
+            path=PLUGINS,
+            body={"name": "Not A DNS Label", "display_name": "x"},
+        )
+        enqueue(
+            session,
+            resource="plugin/blocked",
+            method="POST",
+            path=f"{PLUGINS}/x/versions",
+            body={"version": "1.0.0", "sha256": "b" * 64},
+        )
+    for _run in range(2):
+        sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
+    with store.session() as session:
+        states = session.scalars(select(OutboxItem.state).order_by(OutboxItem.id)).all()
+    assert states == [OutboxState.FAILED, OutboxState.PENDING]
+
+
+def test_two_threads_needing_a_refresh_do_not_sign_out(
+    sandbox: RunningSandbox, data_dir: DataDir, memory_keyring: MemoryKeyring
+) -> None:
+    import threading
+    from dataclasses import replace
+
+    market, tokens = signed_in(sandbox, data_dir, "ada@lagos-ai.example")
+    stored = tokens.load()
+    assert stored is not None
+    tokens.save(replace(stored, expires_at=datetime(2000, 1, 1, tzinfo=UTC)))
+    got: list[str] = []
+    workers = [
+        threading.Thread(target=lambda: got.append(access_token(market, tokens))) for _ in range(4)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(30)
+    assert len(got) == 4 and len(set(got)) == 1
+    assert server_plugins(market, tokens) is not None

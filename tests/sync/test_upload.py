@@ -144,3 +144,20 @@ def test_a_wrong_offset_is_told_the_right_one(signed: tuple[Marketplace, TokenSt
             headers={**auth, "Upload-Offset": "5", "Idempotency-Key": "o-1"},
         )
     assert wrong.status_code == 409 and wrong.headers["upload-offset"] == "0"
+
+
+def test_a_file_that_shrinks_while_uploading_is_a_clear_error(
+    signed: tuple[Marketplace, TokenStore], tmp_path: Path
+) -> None:
+    from portal.errors import InputError
+
+    market, tokens = signed
+    path = payload(tmp_path, 3 * MIB)
+
+    def shrink(done: int, _total: int | None, _message: str) -> None:
+        if done >= MIB:
+            with path.open("r+b") as handle:
+                handle.truncate(MIB + 10)
+
+    with pytest.raises(InputError, match="became shorter"):
+        upload_file(market, tokens, path, progress=shrink, cancel=CancelToken(), chunk_size=MIB)
