@@ -240,8 +240,26 @@ def logout(obj: CliContext) -> None:
 
 @cli.command()
 @click.option("--status", "status_only", is_flag=True, help="Only show the outbox; send nothing.")
+@click.option(
+    "--retry",
+    "retry_ids",
+    type=int,
+    multiple=True,
+    metavar="ID",
+    help="Send a refused or conflicting item again.",
+)
+@click.option(
+    "--discard",
+    "discard_ids",
+    type=int,
+    multiple=True,
+    metavar="ID",
+    help="Give up an undelivered item so the ones after it can go.",
+)
 @click.pass_obj
-def sync(obj: CliContext, status_only: bool) -> None:
+def sync(
+    obj: CliContext, status_only: bool, retry_ids: tuple[int, ...], discard_ids: tuple[int, ...]
+) -> None:
     """Deliver what waits in the outbox to the marketplace, exactly once."""
     from collections import Counter
 
@@ -249,9 +267,23 @@ def sync(obj: CliContext, status_only: bool) -> None:
     from portal.cancel import CancelToken, no_progress
     from portal.db.store import Store
     from portal.sync.engine import sync as run_sync
-    from portal.sync.outbox import list_outbox
+    from portal.sync.outbox import discard_item, list_outbox, retry_item
 
     with Store.open(obj.data_dir) as store:
+        for item_id in retry_ids:
+            if not retry_item(store, item_id):
+                raise PortalError(
+                    _("Outbox item {id} is not waiting for a decision.").format(id=item_id),
+                    kind=ErrorKind.INPUT,
+                )
+        for item_id in discard_ids:
+            if not discard_item(store, item_id):
+                raise PortalError(
+                    _("Outbox item {id} does not exist or was already delivered.").format(
+                        id=item_id
+                    ),
+                    kind=ErrorKind.INPUT,
+                )
         if not status_only:
             market = _marketplace(obj)
             tokens = TokenStore(obj.data_dir.keyring_service, market.account)
@@ -259,6 +291,11 @@ def sync(obj: CliContext, status_only: bool) -> None:
             click.echo(report.summary())
             for line in report.errors:
                 click.echo(f"  {line}")
+        for entry in list_outbox(store, limit=1_000_000):
+            if entry.state.value in ("failed", "conflict"):
+                click.echo(
+                    f"  #{entry.id} {entry.state.value}: {entry.action} ({entry.last_error})"
+                )
         counts = Counter(entry.state.value for entry in list_outbox(store, limit=1_000_000))
     click.echo(
         _("Outbox: {counts}").format(

@@ -76,3 +76,23 @@ def list_outbox(store: Store, *, limit: int = 500) -> list[OutboxEntry]:
             )
             for item in session.scalars(query)
         ]
+
+
+def retry_item(store: Store, item_id: int) -> bool:
+    """Send a refused or conflicting item again on the next sync; False if there is none."""
+    with store.session() as session, session.begin():
+        item = session.get(OutboxItem, item_id)
+        if item is None or item.state not in (OutboxState.FAILED, OutboxState.CONFLICT):
+            return False
+        item.state, item.attempts, item.not_before = OutboxState.PENDING, 0, None
+        return True
+
+
+def discard_item(store: Store, item_id: int) -> bool:
+    """Give up an item that was not delivered, so the ones after it can go."""
+    with store.session() as session, session.begin():
+        item = session.get(OutboxItem, item_id)
+        if item is None or item.state == OutboxState.DELIVERED:
+            return False
+        session.delete(item)
+        return True

@@ -293,3 +293,33 @@ def test_two_threads_needing_a_refresh_do_not_sign_out(
         worker.join(30)
     assert len(got) == 4 and len(set(got)) == 1
     assert server_plugins(market, tokens) is not None
+
+
+def test_a_stuck_item_is_sent_again_or_discarded(
+    sandbox: RunningSandbox, data_dir: DataDir, store: Store, memory_keyring: MemoryKeyring
+) -> None:
+    from portal.sync.outbox import discard_item, retry_item
+
+    market, tokens = signed_in(sandbox, data_dir, "lena@qubitforge.example")
+    with store.session() as session, session.begin():
+        first = enqueue(
+            session,
+            resource="plugin/again",
+            method="POST",
+            path=f"{PLUGINS}/again/versions",
+            body={"version": "1.0.0", "sha256": "c" * 64},
+        )
+        enqueue(
+            session,
+            resource="plugin/again",
+            method="POST",
+            path=PLUGINS,
+            body={"name": "again", "display_name": "Again"},
+        )
+    sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
+    assert retry_item(store, first.id) is True
+    assert retry_item(store, first.id) is False  # already waiting
+    assert discard_item(store, first.id) is True
+    report = sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
+    assert report.delivered == 1
+    assert discard_item(store, first.id) is False

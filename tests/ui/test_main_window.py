@@ -276,6 +276,65 @@ def test_sync_now_delivers_the_outbox(
     assert "Delivered 1;" in shell.window.statusBar().currentMessage()
 
 
+def test_a_refused_action_can_be_discarded_from_the_sync_page(
+    shell: Shell,
+    qtbot: QtBot,
+    sandbox: RunningSandbox,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from portal.auth.oauth import Marketplace, sign_in
+    from portal.auth.tokens import TokenStore
+    from portal.cancel import CancelToken
+    from portal.sync.outbox import enqueue
+    from ui.pages.sync import SyncPage
+
+    market = Marketplace(sandbox.url, sandbox.tls.ca_cert)
+    sign_in(
+        market,
+        TokenStore(shell.state.data_dir.keyring_service, market.account),
+        open_url=fake_browser(sandbox),
+        cancel=CancelToken(),
+        timeout=20,
+    )
+    store = shell.state.store
+    assert store is not None
+    with store.session() as session, session.begin():
+        enqueue(
+            session,
+            resource="plugin/gui-bad",
+            method="POST",
+            path="/v1/marketplace/plugins",
+            body={"name": "Bad Name", "display_name": "x"},
+        )
+        enqueue(
+            session,
+            resource="plugin/gui-bad",
+            method="POST",
+            path="/v1/marketplace/plugins",
+            body={"name": "gui-bad", "display_name": "ok"},
+        )
+    shell.state.sig_changed.emit()
+    waiting = shell.window.findChild(QLabel, "waitingStatus")
+    qtbot.waitUntil(lambda: waiting.text() == "2 items waiting to sync")
+    shell.state.update_settings(marketplace_url=sandbox.url, ca_bundle=str(sandbox.tls.ca_cert))
+    page = shell.window.page("sync")
+    assert isinstance(page, SyncPage)
+    qtbot.waitUntil(lambda: waiting.text() == "1 item waiting to sync", timeout=20_000)
+    _settle(qtbot)
+    qtbot.waitUntil(lambda: page.table.rowCount() == 2)
+    states = {page.table.item(r, 2).text(): r for r in range(2)}
+    assert set(states) == {"Needs attention", "Waiting"}
+    page.table.selectRow(states["Needs attention"])
+    assert page.retry_button.isEnabled() and page.discard_button.isEnabled()
+    monkeypatch.setattr(QMessageBox, "question", lambda *_a: QMessageBox.StandardButton.Yes)
+    page.discard_button.click()
+    qtbot.waitUntil(lambda: page.table.rowCount() == 1)
+    page.sync_button.click()
+    qtbot.waitUntil(lambda: waiting.text() == "0 items waiting to sync", timeout=20_000)
+    _settle(qtbot)
+
+
 def test_a_sign_in_can_be_cancelled(
     shell: Shell,
     qtbot: QtBot,

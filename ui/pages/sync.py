@@ -7,16 +7,19 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
+from portal.db.enums import OutboxState
 from portal.i18n import _, format_datetime, format_number
 from portal.sync.connectivity import Reachability
 from ui.account import AccountPanel
 from ui.labels import outbox_state
+from ui.operations import CoreOp
 from ui.pages.base import Page
 from ui.state import AppState
 from ui.widgets import EmptyState, RecordTable
@@ -62,6 +65,17 @@ class SyncPage(Page):
             [_("Resource"), _("Action"), _("State"), _("Attempts"), _("Queued"), _("Last error")]
         )
         layout.addWidget(self.table)
+        self.retry_button = QPushButton(_("Send again"))
+        self.retry_button.clicked.connect(lambda: self._act_on_selected(retry=True))
+        self.discard_button = QPushButton(_("Discard…"))
+        self.discard_button.clicked.connect(lambda: self._act_on_selected(retry=False))
+        item_actions = QHBoxLayout()
+        item_actions.addStretch(1)
+        item_actions.addWidget(self.retry_button)
+        item_actions.addWidget(self.discard_button)
+        layout.addLayout(item_actions)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self._items: dict[int, OutboxEntry] = {}
         self.install(
             empty=EmptyState(
                 _("Nothing waiting to sync"),
@@ -133,7 +147,37 @@ class SyncPage(Page):
                 )
             )
 
+    def _selection_changed(self) -> None:
+        key = self.table.selected_key()
+        entry = self._items.get(key) if isinstance(key, int) else None
+        stuck = entry is not None and entry.state in (OutboxState.FAILED, OutboxState.CONFLICT)
+        self.retry_button.setEnabled(stuck)
+        self.discard_button.setEnabled(entry is not None and entry.state != OutboxState.DELIVERED)
+
+    def _act_on_selected(self, *, retry: bool) -> None:
+        """Send a stuck item again, or discard it after asking."""
+        key, store = self.table.selected_key(), self.state.store
+        if not isinstance(key, int) or store is None or key not in self._items:
+            return
+        if not retry:
+            answer = QMessageBox.question(
+                self,
+                _("Discard this action"),
+                _("Discard “{action}” for {resource}? It will not reach the marketplace.").format(
+                    action=self._items[key].action, resource=self._items[key].resource
+                ),
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        from portal.sync.outbox import discard_item, retry_item
+
+        act = retry_item if retry else discard_item
+        CoreOp(self, lambda _ctx: act(store, key), writes=True, name="outbox action").success(
+            lambda _done: self.state.sig_changed.emit()
+        ).run_in_background()
+
     def _show(self, items: list[OutboxEntry]) -> bool:
+        self._items = {i.id: i for i in items}
         self.table.set_rows(
             [
                 [
@@ -148,6 +192,7 @@ class SyncPage(Page):
             ],
             keys=[i.id for i in items],
         )
+        self._selection_changed()
         return bool(items)
 
 
