@@ -59,6 +59,7 @@ api: setup
 
 bench: setup
 	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/python tests/benchmarks/startup.py
+	$(BIN)/python tests/benchmarks/sync_outbox.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache locales/*/LC_MESSAGES/*.mo
