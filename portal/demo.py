@@ -59,7 +59,7 @@ def _sign_in_and_sync(
             sign_in(
                 market,
                 tokens,
-                open_url=_fill_sandbox_sign_in(market),
+                open_url=fill_sandbox_sign_in(market),
                 cancel=CancelToken(),
                 timeout=60,
             )
@@ -93,8 +93,11 @@ def _sign_in_and_sync(
     )
 
 
-def _fill_sandbox_sign_in(market: Marketplace) -> Callable[[str], None]:
-    """What a person does in the browser, done for the walkthrough with the published demo user."""
+def fill_sandbox_sign_in(market: Marketplace, *, email: str = DEMO_EMAIL) -> Callable[[str], None]:
+    """What a person does in the browser, done with a published sandbox demo user.
+
+    For the walkthrough, the benchmarks and the tests: it only works against the sandbox.
+    """
 
     def visit(url: str) -> None:
         def walk() -> None:
@@ -105,7 +108,7 @@ def _fill_sandbox_sign_in(market: Marketplace) -> Callable[[str], None]:
                 fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page.text))
                 answer = web.post(
                     "/oauth/authorize",
-                    data={**fields, "email": DEMO_EMAIL, "password": DEMO_PASSWORD},
+                    data={**fields, "email": email, "password": DEMO_PASSWORD},
                 )
             httpx.get(answer.headers["location"])
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,12 +9,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import uvicorn
 
 from portal.sandbox.app import create_app
-from portal.sandbox.seed import DEMO_PASSWORD, seed_demo
+from portal.sandbox.seed import seed_demo
 from portal.sandbox.serve import base_url, listen
 from portal.sandbox.tls import TLSFiles, ensure_tls
 
@@ -73,18 +70,7 @@ def fake_browser(
     sandbox: RunningSandbox, email: str = "ada@lagos-ai.example"
 ) -> Callable[[str], None]:
     """A stand-in for the system browser: fills the sign-in page, follows the redirect."""
+    from portal.auth.oauth import Marketplace
+    from portal.demo import fill_sandbox_sign_in
 
-    def visit(url: str) -> None:
-        def walk() -> None:
-            with httpx.Client(verify=ssl.create_default_context(cafile=sandbox.tls.ca_cert)) as web:
-                page = web.get(url)
-                fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page.text))
-                answer = web.post(
-                    f"{sandbox.url}/oauth/authorize",
-                    data={**fields, "email": email, "password": DEMO_PASSWORD},
-                )
-                web.get(answer.headers["location"])
-
-        threading.Thread(target=walk, daemon=True).start()
-
-    return visit
+    return fill_sandbox_sign_in(Marketplace(sandbox.url, sandbox.tls.ca_cert), email=email)

@@ -7,27 +7,23 @@ alternating, `--runs` times each; prints the median times and their ratio (goal:
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import keyring
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from portal.auth.oauth import Marketplace, access_token, sign_in  # noqa: E402
+from portal.auth.oauth import access_token, sign_in  # noqa: E402
 from portal.auth.tokens import TokenStore  # noqa: E402
 from portal.cancel import CancelToken, no_progress  # noqa: E402
 from portal.db.store import Store  # noqa: E402
-from portal.demo_accounts import DEMO_EMAIL, DEMO_PASSWORD  # noqa: E402
+from portal.demo import fill_sandbox_sign_in  # noqa: E402
 from portal.paths import DataDir  # noqa: E402
 from portal.sync.embedded import EmbeddedSandbox  # noqa: E402
 from portal.sync.engine import sync  # noqa: E402
@@ -35,23 +31,6 @@ from portal.sync.outbox import enqueue  # noqa: E402
 from tests.keyrings import MemoryKeyring  # noqa: E402
 
 PLUGINS = "/v1/marketplace/plugins"
-
-
-def browser(market: Marketplace) -> Callable[[str], None]:
-    def visit(url: str) -> None:
-        def walk() -> None:
-            with market.client() as web:
-                page = web.get(url)
-                fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', page.text))
-                answer = web.post(
-                    "/oauth/authorize",
-                    data={**fields, "email": DEMO_EMAIL, "password": DEMO_PASSWORD},
-                )
-            httpx.get(answer.headers["location"])
-
-        threading.Thread(target=walk, daemon=True).start()
-
-    return visit
 
 
 def main() -> int:
@@ -67,7 +46,9 @@ def main() -> int:
     try:
         data = DataDir(root / "client").ensure()
         tokens = TokenStore(data.keyring_service, market.account)
-        sign_in(market, tokens, open_url=browser(market), cancel=CancelToken(), timeout=60)
+        sign_in(
+            market, tokens, open_url=fill_sandbox_sign_in(market), cancel=CancelToken(), timeout=60
+        )
         app, plain = [], []
         for run in range(args.runs):
             names = [f"b{run}-{n}-{uuid.uuid4().hex[:6]}" for n in range(args.items)]
