@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Literal
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from portal import __version__
-from portal.sandbox import device, oauth, partners, plugins, uploads
+from portal.sandbox import batch, device, oauth, partners, plugins, uploads
 from portal.sandbox.chaos import Chaos
 from portal.sandbox.problems import PROBLEM_JSON, Problem, install_problem_handlers
 from portal.sandbox.store import open_store
@@ -48,11 +49,13 @@ def create_app(
     )
     install_problem_handlers(app)
     app.state.sessions = open_store(database_url)
-    app.include_router(oauth.router)
-    app.include_router(device.router)
-    app.include_router(partners.router)
-    app.include_router(plugins.router)
-    app.include_router(uploads.router)
+    routers = (oauth.router, device.router, partners.router, plugins.router, uploads.router)
+    for router in (*routers, batch.router):
+        app.include_router(router)
+    # what a request inside a batch may be routed to (FastAPI keeps included routers nested)
+    app.state.api_routes = [
+        r for router in routers for r in router.routes if isinstance(r, APIRoute)
+    ]
     app.state.upload_dir = upload_dir or Path(tempfile.gettempdir()) / "aic-sandbox-uploads"
     if chaos_rate > 0:
         app.add_middleware(

@@ -10,12 +10,14 @@ from typing import Annotated, Any
 from fastapi import Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.sandbox.problems import ProblemError
 from portal.sandbox.store import IdempotentResponse
 
 REPLAYED = "Idempotent-Replayed"
+PREFETCHED = "idempotency.prefetched"  # Session.info key: a batch's answers, looked up at once
 
 
 @dataclass(frozen=True)
@@ -33,14 +35,41 @@ async def attempt(
     """Require the key and fingerprint the request (method, path, body)."""
     if not idempotency_key:
         raise ProblemError(400, "Unsafe requests need an Idempotency-Key header.")
-    body = await request.body()
-    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode() + body).hexdigest()
-    return Attempt(idempotency_key, digest)
+    return Attempt(
+        idempotency_key, fingerprint(request.method, request.url.path, await request.body())
+    )
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    """What a request asks, the same whether it came alone or in a batch (JSON is normalised)."""
+    try:
+        body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        pass  # not JSON: the bytes as they came
+    return hashlib.sha256(f"{method} {path}\n".encode() + body).hexdigest()
+
+
+def prefetch(db: Session, organisation_id: str, keys: list[str]) -> None:
+    """Look up the stored answers for a batch's keys in one query instead of one per request."""
+    found = {
+        stored.key: stored
+        for stored in db.scalars(
+            select(IdempotentResponse).where(
+                IdempotentResponse.organisation_id == organisation_id,
+                IdempotentResponse.key.in_(keys),
+            )
+        )
+    }
+    db.info[PREFETCHED] = {(organisation_id, key): found.get(key) for key in keys}
 
 
 def replay(db: Session, organisation_id: str, attempt: Attempt) -> Response | None:
     """The stored first response for this key, or None when the key is new."""
-    stored = db.get(IdempotentResponse, (organisation_id, attempt.key))
+    known: dict[tuple[str, str], IdempotentResponse | None] = db.info.get(PREFETCHED, {})
+    key = (organisation_id, attempt.key)
+    # looked up with the rest of its batch; taken out so that a repeat of the key later in the
+    # same batch asks the database, where the first one's answer now is
+    stored = known.pop(key) if key in known else db.get(IdempotentResponse, key)
     if stored is None:
         return None
     if stored.fingerprint != attempt.fingerprint:

@@ -22,7 +22,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.sandbox.problems import ProblemError, oauth_error
-from portal.sandbox.store import AuthorizationCode, Token, User, check_user, digest, new_id, now
+from portal.sandbox.store import (
+    AuthorizationCode,
+    Token,
+    User,
+    check_user,
+    digest,
+    new_id,
+    now,
+)
 
 CLIENT_ID = "aic-partner-portal"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -204,6 +212,11 @@ def revoke(db: Db, token: Annotated[str, Form()]) -> dict[str, str]:
 
 def bearer_user(db: Db, authorization: Annotated[str | None, Header()] = None) -> User:
     """The user whose live access token came in the Authorization header, else a 401."""
+    return live_token(db, authorization).user
+
+
+def live_token(db: Session, authorization: str | None) -> Token:
+    """The live access token in an Authorization header value, else a 401."""
     scheme, _, value = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not value:
         raise ProblemError(
@@ -218,7 +231,7 @@ def bearer_user(db: Db, authorization: Annotated[str | None, Header()] = None) -
             "The access token is not valid (expired, revoked or unknown).",
             headers={"WWW-Authenticate": 'Bearer realm="marketplace", error="invalid_token"'},
         )
-    return found.user
+    return found
 
 
 def _redeem_code(

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from portal.sandbox.idempotency import Attempt, attempt, replay, respond
 from portal.sandbox.oauth import Db, bearer_user
@@ -113,16 +114,14 @@ def create_plugin(db: Db, user: Caller, unsafe: Unsafe, body: PluginCreate) -> R
     """List a new plugin; a repeat of the same request returns the first answer."""
     if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
         return replayed
-    exists = db.scalars(
-        select(Plugin.id).where(
-            Plugin.organisation_id == user.organisation_id, Plugin.name == body.name
-        )
-    ).first()
-    if exists:
-        raise ProblemError(409, f"Your organisation already has a plugin named {body.name!r}.")
-    plugin = Plugin(organisation_id=user.organisation_id, **body.model_dump())
+    plugin = Plugin(organisation_id=user.organisation_id, versions=[], **body.model_dump())
     db.add(plugin)
-    db.flush()
+    try:
+        db.flush()  # the unique (organisation, name) constraint answers "already there?"
+    except IntegrityError as exc:
+        raise ProblemError(
+            409, f"Your organisation already has a plugin named {body.name!r}."
+        ) from exc
     return respond(
         db,
         user.organisation_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -73,20 +74,32 @@ def problem_response(
     extra: dict[str, str] | None = None,
 ) -> JSONResponse:
     """A problem+json response for `status` about the request's path."""
-    problem = Problem(
-        title=HTTPStatus(status).phrase,
-        status=status,
-        detail=detail,
-        instance=request.url.path,
-        errors=errors,
-        **(extra or {}),
-    )
     return JSONResponse(
-        problem.model_dump(exclude_none=True),
+        problem_document(status, request.url.path, detail=detail, errors=errors, extra=extra),
         status_code=status,
         media_type=PROBLEM_JSON,
         headers=headers,
     )
+
+
+def problem_document(
+    status: int,
+    instance: str,
+    *,
+    detail: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    extra: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The RFC 9457 members for `status` about the resource at `instance`."""
+    problem = Problem(
+        title=HTTPStatus(status).phrase,
+        status=status,
+        detail=detail,
+        instance=instance,
+        errors=errors,
+        **(extra or {}),
+    )
+    return problem.model_dump(exclude_none=True)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -107,12 +120,17 @@ async def _problem(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {"location": list(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in exc.errors()
-    ]
     return problem_response(
-        request, 422, detail="The request does not match the API schema.", errors=errors
+        request,
+        422,
+        detail="The request does not match the API schema.",
+        errors=validation_errors(exc.errors()),
     )
+
+
+def validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Pydantic's errors as the problem's `errors` member: where, and what is wrong."""
+    return [{"location": list(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in errors]
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -217,6 +217,14 @@ class IdempotentResponse(SandboxBase):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
+def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def _begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
 def open_store(url: str) -> sessionmaker[Any]:
     """Create the sandbox's tables at `url` (any SQLAlchemy URL) and return a session factory."""
     in_memory = url in {"sqlite://", "sqlite:///:memory:"}
@@ -227,5 +235,9 @@ def open_store(url: str) -> sessionmaker[Any]:
     )
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", sqlite_pragmas)
+        # pysqlite starts transactions late and mishandles SAVEPOINT (which a batch relies on):
+        # take transaction control away from it, and begin where SQLAlchemy begins.
+        event.listen(engine, "connect", _driver_autocommit)
+        event.listen(engine, "begin", _begin)
     SandboxBase.metadata.create_all(engine)
     return sessionmaker(engine, expire_on_commit=False)

@@ -7,12 +7,16 @@ Idempotency-Key, which the marketplace answers with its first response instead o
 
 from __future__ import annotations
 
+import json
 import logging
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from portal.auth.oauth import AuthError, Marketplace, access_token
 from portal.auth.tokens import TokenStore
@@ -30,6 +34,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RUNS_BEFORE_ATTENTION = 5
+BATCH_PATH = "/v1/batch"
+BATCH_SIZE = 100  # the marketplace's limit per batch
+NOT_BATCHABLE = "https://aic-platform.io/problems/not-batchable"
+BATCH_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+BATCH_BODY_BYTES = 4 * 1024  # bigger bodies go alone: one slow item should not hold 99 others
 
 
 @dataclass
@@ -69,90 +78,239 @@ def sync(
     report = SyncReport()
     who = fetch_profile(market, tokens)
     save_profile(store, who)
-    bearer = access_token(market, tokens)
-    blocked: set[str] = set()
-    due = _due(store)
+    courier = _Courier(store, market, tokens, report, cancel, access_token(market, tokens))
+    lanes: dict[str, deque[int]] = {}
+    for item_id, resource in _due(store):
+        lanes.setdefault(resource, deque()).append(item_id)
+    total, done = sum(len(lane) for lane in lanes.values()), 0
     with market.client() as client:
-        for done, item_id in enumerate(due):
+        while lanes:
             cancel.raise_if_cancelled()
-            progress(done, len(due), _("Sending to the marketplace…"))
-            item = _claim(store, item_id, blocked, who.organisation_id)
-            if item is None:
-                continue
-            try:
-                response = _send(client, item, bearer, cancel)
-                if response.status_code == 401:  # expired early or revoked: refresh once, retry
-                    bearer = access_token(market, tokens, rejected=bearer)
-                    response = _send(client, item, bearer, cancel)
-            except (AuthError, Cancelled):
-                _release(store, item_id)
-                raise
-            except TransientError as exc:
-                blocked.add(item.resource)
-                _postpone(store, item_id, str(exc), report)
-                continue
-            if response.status_code == 401:
-                _release(store, item_id)
-                raise AuthError(_("The marketplace no longer accepts your sign-in. Sign in again."))
-            _settle(store, item_id, response, report)
-            if response.status_code >= 300:
-                blocked.add(item.resource)
-        progress(len(due), len(due), _("Sync finished."))
+            progress(done, total, _("Sending to the marketplace…"))
+            # the head of each of the first lanes: at most one item per resource in a group, so
+            # a refused item still holds back the items queued after it for its resource
+            heads = list(islice(lanes, BATCH_SIZE))
+            firsts = [lanes[resource][0] for resource in heads]
+            items = _claim(store, firsts, courier.blocked, who.organisation_id)
+            courier.deliver(client, items)
+            for resource in heads:
+                lane = lanes[resource]
+                lane.popleft()
+                done += 1
+                if resource in courier.blocked or not lane:
+                    done += len(lane)
+                    del lanes[resource]
+        progress(total, total, _("Sync finished."))
     return report
 
 
-def _due(store: Store) -> list[int]:
+class _Courier:
+    """Sends claimed items (small ones together through /v1/batch) and settles their answers."""
+
+    def __init__(
+        self,
+        store: Store,
+        market: Marketplace,
+        tokens: TokenStore,
+        report: SyncReport,
+        cancel: CancelToken,
+        bearer: str,
+    ) -> None:
+        self.store, self.market, self.tokens = store, market, tokens
+        self.report, self.cancel, self.bearer = report, cancel, bearer
+        self.blocked: set[str] = set()
+        self.batches = True  # until the marketplace says it has no /v1/batch
+
+    def deliver(self, client: httpx.Client, items: list[OutboxItem]) -> None:
+        """Send `items` (one per resource); a batch when there are several small ones."""
+        small = [item for item in items if _fits_batch(item)] if self.batches else []
+        if len(small) > 1:
+            self._send_batch(client, small)
+        for item in items:
+            if len(small) <= 1 or item not in small:
+                self._send_one(client, item)
+
+    def _send_one(self, client: httpx.Client, item: OutboxItem) -> None:
+        try:
+            response = self._authorised(
+                lambda: _request(client, item.payload, item.idempotency_key, self)
+            )
+        except (AuthError, Cancelled):
+            _release(self.store, [item.id])
+            raise
+        except TransientError as exc:
+            self.blocked.add(item.resource)
+            _postpone(self.store, [item.id], str(exc), self.report)
+            return
+        self._settle(
+            [(item, response.status_code, _problem_detail(response), response.headers.get("etag"))]
+        )
+
+    def _send_batch(self, client: httpx.Client, items: list[OutboxItem]) -> None:
+        requests = [
+            {
+                "method": item.payload["method"],
+                "path": item.payload["path"],
+                "idempotency_key": item.idempotency_key,
+                "if_match": item.payload.get("if_match"),
+                "body": item.payload.get("body"),
+            }
+            for item in items
+        ]
+        try:
+            response = self._authorised(
+                lambda: request_with_retries(
+                    client,
+                    "POST",
+                    BATCH_PATH,
+                    json={"requests": requests},
+                    headers={"Authorization": f"Bearer {self.bearer}"},
+                    cancel=self.cancel,
+                )
+            )
+        except (AuthError, Cancelled):
+            _release(self.store, [item.id for item in items])
+            raise
+        except TransientError as exc:
+            self.blocked.update(item.resource for item in items)
+            _postpone(self.store, [item.id for item in items], str(exc), self.report)
+            return
+        if response.status_code != 200:  # no batches here (an older marketplace): one by one
+            log.info("batch refused with HTTP %s; sending one by one", response.status_code)
+            self.batches = False
+            for item in items:
+                self._send_one(client, item)
+            return
+        answers = list(zip(items, response.json()["responses"], strict=True))
+        alone = [item for item, answer in answers if _not_batchable(answer)]
+        self._settle(
+            [
+                (item, answer["status"], _detail_of(answer["body"]), answer["headers"].get("etag"))
+                for item, answer in answers
+                if item not in alone
+            ]
+        )
+        for item in alone:
+            self._send_one(client, item)
+
+    def _authorised(self, send: Callable[[], httpx.Response]) -> httpx.Response:
+        """Send; on a 401 (token expired early or revoked) refresh once and send again."""
+        response = send()
+        if response.status_code == 401:
+            self.bearer = access_token(self.market, self.tokens, rejected=self.bearer)
+            response = send()
+        if response.status_code == 401:
+            raise AuthError(_("The marketplace no longer accepts your sign-in. Sign in again."))
+        return response
+
+    def _settle(self, answers: list[tuple[OutboxItem, int, str | None, str | None]]) -> None:
+        """Record the answers in one transaction: delivered, conflict, or needing attention."""
+        with self.store.session() as session, session.begin():
+            ids = [sent.id for sent, *_rest in answers]
+            loaded = {
+                i.id: i for i in session.scalars(select(OutboxItem).where(OutboxItem.id.in_(ids)))
+            }
+            for sent, status, detail, etag in answers:
+                item = loaded[sent.id]
+                if status == 401:  # the token lapsed inside a batch: next run, a fresh one
+                    item.state = OutboxState.PENDING
+                    self.blocked.add(item.resource)
+                    continue
+                item.attempts += 1
+                if status < 300:
+                    item.state, item.delivered_at = OutboxState.DELIVERED, datetime.now(UTC)
+                    item.last_error = None
+                    self.report.delivered += 1
+                    continue
+                self.blocked.add(item.resource)
+                item.last_error = f"HTTP {status}: {detail}" if detail else f"HTTP {status}"
+                if status == 412:  # keep the marketplace's version: "keep mine" writes over it
+                    item.payload = {**item.payload, "server_etag": etag}
+                    item.state = OutboxState.CONFLICT
+                    self.report.conflicts += 1
+                else:
+                    item.state = OutboxState.FAILED
+                    self.report.needs_attention += 1
+                self.report.errors.append(f"{item.action}: {item.last_error}")
+
+
+def _not_batchable(answer: dict[str, Any]) -> bool:
+    """The marketplace could not run this request inside a batch; it wants it alone."""
+    body = answer.get("body")
+    return answer["status"] == 422 and isinstance(body, dict) and body.get("type") == NOT_BATCHABLE
+
+
+def _fits_batch(item: OutboxItem) -> bool:
+    """Small JSON writes go in batches; anything bigger goes alone."""
+    payload = item.payload
+    body = json.dumps(payload.get("body"), separators=(",", ":"))
+    return payload["method"] in BATCH_METHODS and len(body) <= BATCH_BODY_BYTES
+
+
+def _due(store: Store) -> list[tuple[int, str]]:
     now = datetime.now(UTC)
     waiting = (OutboxState.PENDING, OutboxState.IN_FLIGHT)
     with store.session() as session:
-        return list(
-            session.scalars(
-                select(OutboxItem.id)
+        return [
+            (row.id, row.resource)
+            for row in session.execute(
+                select(OutboxItem.id, OutboxItem.resource)
                 .where(OutboxItem.state.in_(waiting))
                 .where(or_(OutboxItem.not_before.is_(None), OutboxItem.not_before <= now))
                 .order_by(OutboxItem.id)
             )
-        )
+        ]
 
 
-def _claim(store: Store, item_id: int, blocked: set[str], organisation: str) -> OutboxItem | None:
-    """Mark the item in flight (committed) unless an earlier item of its resource is stuck or
-    it was queued for another partner organisation than the one signed in."""
+# An earlier item in one of these states holds back the later items of its resource.
+HOLDING = (
+    OutboxState.PENDING,
+    OutboxState.IN_FLIGHT,
+    OutboxState.CONFLICT,
+    OutboxState.FAILED,  # until the user retries or discards it
+)
+
+
+def _claim(
+    store: Store, item_ids: list[int], blocked: set[str], organisation: str
+) -> list[OutboxItem]:
+    """Mark the items in flight (committed), except those whose resource has an earlier item
+    waiting or stuck, and those queued for another partner organisation than the one signed in."""
     with store.session() as session, session.begin():
-        item = session.get(OutboxItem, item_id)
-        if item is None or item.resource in blocked:
-            return None
-        if item.payload.get("organisation") not in (None, organisation):
-            blocked.add(item.resource)
-            return None
-        earlier = session.scalars(
-            select(OutboxItem.id).where(
-                OutboxItem.resource == item.resource,
-                OutboxItem.id < item.id,
-                OutboxItem.state.in_(
-                    (
-                        OutboxState.PENDING,
-                        OutboxState.IN_FLIGHT,
-                        OutboxState.CONFLICT,
-                        OutboxState.FAILED,  # until the user retries or discards it
-                    )
-                ),
+        items = session.scalars(
+            select(OutboxItem).where(OutboxItem.id.in_(item_ids)).order_by(OutboxItem.id)
+        ).all()
+        resources = {item.resource for item in items}
+        first: dict[str, int] = {
+            resource: first_id
+            for resource, first_id in session.execute(
+                select(OutboxItem.resource, func.min(OutboxItem.id))
+                .where(OutboxItem.resource.in_(resources), OutboxItem.state.in_(HOLDING))
+                .group_by(OutboxItem.resource)
             )
-        ).first()
-        if earlier is not None:  # keep per-resource order: never overtake a waiting item
-            blocked.add(item.resource)
-            return None
-        item.state = OutboxState.IN_FLIGHT
-        session.expunge(item)
-        return item
+        }
+        claimed = []
+        for item in items:
+            if item.resource in blocked or item.state not in HOLDING[:2]:
+                continue
+            if item.payload.get("organisation") not in (None, organisation):
+                blocked.add(item.resource)
+            elif first.get(item.resource) != item.id:  # never overtake a waiting item
+                blocked.add(item.resource)
+            else:
+                item.state = OutboxState.IN_FLIGHT
+                claimed.append(item)
+        session.flush()
+        for item in claimed:
+            session.expunge(item)
+        return claimed
 
 
-def _send(
-    client: httpx.Client, item: OutboxItem, bearer: str, cancel: CancelToken
+def _request(
+    client: httpx.Client, payload: dict[str, Any], key: str, courier: _Courier
 ) -> httpx.Response:
     """One item's request, retried while the failure is transient, always with its own key."""
-    payload: dict[str, Any] = item.payload
-    headers = {"Authorization": f"Bearer {bearer}", "Idempotency-Key": item.idempotency_key}
+    headers = {"Authorization": f"Bearer {courier.bearer}", "Idempotency-Key": key}
     if payload.get("if_match"):
         headers["If-Match"] = payload["if_match"]
     return request_with_retries(
@@ -161,60 +319,45 @@ def _send(
         payload["path"],
         json=payload.get("body"),
         headers=headers,
-        cancel=cancel,
+        cancel=courier.cancel,
     )
 
 
-def _settle(store: Store, item_id: int, response: httpx.Response, report: SyncReport) -> None:
+def _postpone(store: Store, item_ids: list[int], reason: str, report: SyncReport) -> None:
     with store.session() as session, session.begin():
-        item = session.get(OutboxItem, item_id)
-        assert item is not None
-        item.attempts += 1
-        if response.status_code < 300:
-            item.state, item.delivered_at, item.last_error = (
-                OutboxState.DELIVERED,
-                datetime.now(UTC),
-                None,
-            )
-            report.delivered += 1
-            return
-        detail = _detail(response)
-        if response.status_code == 412:
-            item.state = OutboxState.CONFLICT
-            report.conflicts += 1
-        else:
-            item.state = OutboxState.FAILED
-            report.needs_attention += 1
-        item.last_error = detail
-        report.errors.append(f"{item.action}: {detail}")
+        for item_id in item_ids:
+            _put_off(session.get(OutboxItem, item_id), reason, report)
 
 
-def _postpone(store: Store, item_id: int, reason: str, report: SyncReport) -> None:
+def _put_off(item: OutboxItem | None, reason: str, report: SyncReport) -> None:
+    """Try again after a growing pause; after RUNS_BEFORE_ATTENTION runs, ask the user."""
+    assert item is not None
+    item.attempts += 1
+    item.last_error = reason
+    if item.attempts >= RUNS_BEFORE_ATTENTION:
+        item.state = OutboxState.FAILED
+        report.needs_attention += 1
+    else:
+        item.state = OutboxState.PENDING
+        item.not_before = datetime.now(UTC) + timedelta(seconds=2**item.attempts)
+        report.postponed += 1
+
+
+def _release(store: Store, item_ids: list[int]) -> None:
     with store.session() as session, session.begin():
-        item = session.get(OutboxItem, item_id)
-        assert item is not None
-        item.attempts += 1
-        item.last_error = reason
-        if item.attempts >= RUNS_BEFORE_ATTENTION:
-            item.state = OutboxState.FAILED
-            report.needs_attention += 1
-        else:
-            item.state = OutboxState.PENDING
-            item.not_before = datetime.now(UTC) + timedelta(seconds=2**item.attempts)
-            report.postponed += 1
+        for item_id in item_ids:
+            item = session.get(OutboxItem, item_id)
+            if item is not None and item.state == OutboxState.IN_FLIGHT:
+                item.state = OutboxState.PENDING
 
 
-def _release(store: Store, item_id: int) -> None:
-    with store.session() as session, session.begin():
-        item = session.get(OutboxItem, item_id)
-        if item is not None and item.state == OutboxState.IN_FLIGHT:
-            item.state = OutboxState.PENDING
-
-
-def _detail(response: httpx.Response) -> str:
+def _problem_detail(response: httpx.Response) -> str | None:
     try:
-        body = response.json()
+        return _detail_of(response.json())
     except ValueError:
-        body = {}
+        return None
+
+
+def _detail_of(body: Any) -> str | None:
     detail = body.get("detail") if isinstance(body, dict) else None
-    return f"HTTP {response.status_code}: {detail}" if detail else f"HTTP {response.status_code}"
+    return str(detail) if detail else None

@@ -50,6 +50,7 @@ def test_every_route_is_covered_by_this_matrix() -> None:
         ("GET", "/v1/uploads/{upload_id}"),
         ("PATCH", "/v1/uploads/{upload_id}"),
         ("POST", "/v1/uploads/{upload_id}/finish"),
+        ("POST", "/v1/batch"),
     }, "a new route needs a line in test_another_organisation_sees_nothing"
 
 
@@ -96,6 +97,22 @@ def test_another_organisation_sees_nothing(client: httpx.Client) -> None:
         == 404
     )
     assert client.get(f"/v1/uploads/{upload}", headers=lagos).json()["offset"] == 0
+    batched = client.post(
+        "/v1/batch",
+        json={
+            "requests": [
+                {
+                    "method": "PATCH",
+                    "path": f"{PLUGINS}/{name}",
+                    "idempotency_key": str(uuid.uuid4()),
+                    "if_match": etag,
+                    "body": {"description": "pwned"},
+                }
+            ]
+        },
+        headers=qubit,
+    )
+    assert [answer["status"] for answer in batched.json()["responses"]] == [404]
 
     mine = client.get(f"{PLUGINS}/{name}", headers=lagos).json()
     assert mine["description"] == "" and mine["versions"] == []

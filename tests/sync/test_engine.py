@@ -23,7 +23,7 @@ from portal.db.models import OutboxItem
 from portal.db.store import Store
 from portal.paths import DataDir
 from portal.sync.engine import sync
-from portal.sync.outbox import enqueue
+from portal.sync.outbox import discard_item, enqueue, keep_mine, retry_item
 from tests.keyrings import MemoryKeyring
 from tests.sandbox_server import RunningSandbox, fake_browser, running_sandbox
 
@@ -66,7 +66,7 @@ def server_plugins(market: Marketplace, tokens: TokenStore) -> list[dict[str, ob
     raise AssertionError("the listing could not be read")
 
 
-def queue_plugins(store: Store, names: list[str]) -> None:
+def queue_plugins(store: Store, names: list[str], *, description: str = "") -> None:
     with store.session() as session, session.begin():
         for name in names:
             enqueue(
@@ -74,7 +74,7 @@ def queue_plugins(store: Store, names: list[str]) -> None:
                 resource=f"plugin/{name}",
                 method="POST",
                 path=PLUGINS,
-                body={"name": name, "display_name": name.title()},
+                body={"name": name, "display_name": name.title(), "description": description},
             )
 
 
@@ -106,7 +106,8 @@ def test_a_thousand_items_through_chaos_arrive_exactly_once(
     ) as chaotic:
         market, tokens = signed_in(chaotic, data_dir, "tunde@lagos-ai.example")
         names = [f"plugin-{n:04d}" for n in range(1000)]
-        queue_plugins(store, names)
+        queue_plugins(store, names[:900])
+        queue_plugins(store, names[900:], description="d" * 4500)  # too big for a batch
         drain(store, market, tokens)
         with store.session() as session:
             states = session.scalars(select(OutboxItem.state)).all()
@@ -174,8 +175,117 @@ def test_a_stale_write_becomes_a_conflict(
     report = sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
     assert report.conflicts == 1
     with store.session() as session:
-        states = session.scalars(select(OutboxItem.state).order_by(OutboxItem.id)).all()
-    assert states == [OutboxState.DELIVERED, OutboxState.CONFLICT, OutboxState.PENDING]
+        items = session.scalars(select(OutboxItem).order_by(OutboxItem.id)).all()
+    assert [i.state for i in items] == [
+        OutboxState.DELIVERED,
+        OutboxState.CONFLICT,
+        OutboxState.PENDING,
+    ]
+    first, second = items[1].id, items[2].id
+
+    assert retry_item(store, first) is False  # the same stale write would only conflict again
+    assert keep_mine(store, first) is True  # written over the marketplace's version
+    report = sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
+    assert (report.delivered, report.conflicts) == (1, 1)  # and the next one conflicts in turn
+    assert discard_item(store, second) is True  # keep the marketplace's version this time
+    assert keep_mine(store, second) is False
+    edited = [p for p in server_plugins(market, tokens) if p["name"] == "edited"]
+    assert edited[0]["description"] == "first"
+
+
+def test_small_items_travel_in_batches_and_big_ones_alone(
+    sandbox: RunningSandbox,
+    data_dir: DataDir,
+    store: Store,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent = record_requests(monkeypatch)
+    market, tokens = signed_in(sandbox, data_dir, "tunde@lagos-ai.example")
+    names = [f"batched-{n:03d}" for n in range(150)]
+    queue_plugins(store, names)
+    with store.session() as session, session.begin():
+        enqueue(
+            session,
+            resource="plugin/wordy",
+            method="POST",
+            path=PLUGINS,
+            body={"name": "wordy", "display_name": "Wordy", "description": "w" * 4500},
+        )
+    report = sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
+    assert report.delivered == 151
+    writes = [path for method, path in sent if method == "POST" and path.startswith("/v1/")]
+    assert writes == ["/v1/batch", "/v1/batch", PLUGINS]  # 100 + 50 small, then the big one
+    listed = {p["name"] for p in server_plugins(market, tokens)}
+    assert {*names, "wordy"} <= listed
+
+
+def test_without_batches_on_the_marketplace_items_go_one_by_one(
+    sandbox: RunningSandbox,
+    data_dir: DataDir,
+    store: Store,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import portal.sync.engine
+
+    monkeypatch.setattr(portal.sync.engine, "BATCH_PATH", "/v1/no-batches-here")
+    sent = record_requests(monkeypatch)
+    market, tokens = signed_in(sandbox, data_dir, "sari@jakarta-edge.example")
+    queue_plugins(store, ["alone-1", "alone-2", "alone-3"])
+    assert sync(store, market, tokens, progress=no_progress, cancel=CancelToken()).delivered == 3
+    writes = [path for method, path in sent if method == "POST" and path.startswith("/v1/")]
+    assert writes == ["/v1/no-batches-here", PLUGINS, PLUGINS, PLUGINS]
+
+
+def test_what_cannot_go_in_a_batch_is_sent_alone(
+    sandbox: RunningSandbox,
+    data_dir: DataDir,
+    store: Store,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import hashlib
+    import uuid
+
+    sent = record_requests(monkeypatch)
+    market, tokens = signed_in(sandbox, data_dir, "ada@lagos-ai.example")
+    with market.client() as client:
+        upload = client.post(
+            "/v1/uploads",
+            json={"size": 0},
+            headers={
+                "Authorization": f"Bearer {access_token(market, tokens)}",
+                "Idempotency-Key": str(uuid.uuid4()),
+            },
+        ).json()["id"]
+    queue_plugins(store, ["beside-the-upload"])
+    with store.session() as session, session.begin():
+        enqueue(
+            session,
+            resource=f"upload/{upload}",
+            method="POST",
+            path=f"/v1/uploads/{upload}/finish",
+            body={"sha256": hashlib.sha256(b"").hexdigest()},
+        )
+    assert sync(store, market, tokens, progress=no_progress, cancel=CancelToken()).delivered == 2
+    writes = [path for method, path in sent if method == "POST" and path.startswith("/v1/b")]
+    assert writes == ["/v1/batch"]
+    assert ("POST", f"/v1/uploads/{upload}/finish") in sent
+
+
+def record_requests(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Every request the app's marketplace clients send from now on, as (method, path)."""
+    sent: list[tuple[str, str]] = []
+    original = Marketplace.client
+
+    def client(market: Marketplace) -> httpx.Client:
+        made = original(market)
+        made.event_hooks["request"].append(lambda r: sent.append((r.method, r.url.path)))
+        return made
+
+    monkeypatch.setattr(Marketplace, "client", client)
+    return sent
 
 
 def test_exactly_once_survives_a_killed_client(
@@ -298,8 +408,6 @@ def test_two_threads_needing_a_refresh_do_not_sign_out(
 def test_a_stuck_item_is_sent_again_or_discarded(
     sandbox: RunningSandbox, data_dir: DataDir, store: Store, memory_keyring: MemoryKeyring
 ) -> None:
-    from portal.sync.outbox import discard_item, retry_item
-
     market, tokens = signed_in(sandbox, data_dir, "lena@qubitforge.example")
     with store.session() as session, session.begin():
         first = enqueue(
