@@ -246,7 +246,15 @@ def logout(obj: CliContext) -> None:
     type=int,
     multiple=True,
     metavar="ID",
-    help="Send a refused or conflicting item again.",
+    help="Send a refused item again.",
+)
+@click.option(
+    "--keep-mine",
+    "mine_ids",
+    type=int,
+    multiple=True,
+    metavar="ID",
+    help="Resolve a conflict by writing your change over the marketplace's version.",
 )
 @click.option(
     "--discard",
@@ -254,11 +262,16 @@ def logout(obj: CliContext) -> None:
     type=int,
     multiple=True,
     metavar="ID",
-    help="Give up an undelivered item so the ones after it can go.",
+    help="Give up an undelivered item so the ones after it can go (for a conflict: keep the "
+    "marketplace's version).",
 )
 @click.pass_obj
 def sync(
-    obj: CliContext, status_only: bool, retry_ids: tuple[int, ...], discard_ids: tuple[int, ...]
+    obj: CliContext,
+    status_only: bool,
+    retry_ids: tuple[int, ...],
+    mine_ids: tuple[int, ...],
+    discard_ids: tuple[int, ...],
 ) -> None:
     """Deliver what waits in the outbox to the marketplace, exactly once."""
     from collections import Counter
@@ -267,13 +280,21 @@ def sync(
     from portal.cancel import CancelToken, no_progress
     from portal.db.store import Store
     from portal.sync.engine import sync as run_sync
-    from portal.sync.outbox import discard_item, list_outbox, retry_item
+    from portal.sync.outbox import discard_item, keep_mine, list_outbox, retry_item
 
     with Store.open(obj.data_dir) as store:
         for item_id in retry_ids:
             if not retry_item(store, item_id):
                 raise PortalError(
-                    _("Outbox item {id} is not waiting for a decision.").format(id=item_id),
+                    _("Outbox item {id} was not refused: there is nothing to send again.").format(
+                        id=item_id
+                    ),
+                    kind=ErrorKind.INPUT,
+                )
+        for item_id in mine_ids:
+            if not keep_mine(store, item_id):
+                raise PortalError(
+                    _("Outbox item {id} is not a conflict.").format(id=item_id),
                     kind=ErrorKind.INPUT,
                 )
         for item_id in discard_ids:

@@ -79,17 +79,33 @@ def list_outbox(store: Store, *, limit: int = 500) -> list[OutboxEntry]:
 
 
 def retry_item(store: Store, item_id: int) -> bool:
-    """Send a refused or conflicting item again on the next sync; False if there is none."""
+    """Send a refused item again on the next sync; False if there is none."""
     with store.session() as session, session.begin():
         item = session.get(OutboxItem, item_id)
-        if item is None or item.state not in (OutboxState.FAILED, OutboxState.CONFLICT):
+        if item is None or item.state != OutboxState.FAILED:
             return False
         item.state, item.attempts, item.not_before = OutboxState.PENDING, 0, None
         return True
 
 
+def keep_mine(store: Store, item_id: int) -> bool:
+    """Resolve a conflict by writing this change over the marketplace's newer version.
+
+    The change goes again with the version the marketplace reported when it refused it; if the
+    resource changed once more in between, it comes back as a conflict rather than losing that.
+    """
+    with store.session() as session, session.begin():
+        item = session.get(OutboxItem, item_id)
+        if item is None or item.state != OutboxState.CONFLICT:
+            return False
+        item.payload = {**item.payload, "if_match": item.payload.get("server_etag")}
+        item.state, item.attempts, item.not_before = OutboxState.PENDING, 0, None
+        return True
+
+
 def discard_item(store: Store, item_id: int) -> bool:
-    """Give up an item that was not delivered, so the ones after it can go."""
+    """Give up an item that was not delivered, so the ones after it can go (for a conflict:
+    keep the marketplace's version)."""
     with store.session() as session, session.begin():
         item = session.get(OutboxItem, item_id)
         if item is None or item.state == OutboxState.DELIVERED:

@@ -10,6 +10,7 @@ import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
 from tests.keyrings import MemoryKeyring
 from tests.sandbox_server import RunningSandbox, fake_browser
@@ -333,6 +334,48 @@ def test_a_refused_action_can_be_discarded_from_the_sync_page(
     page.sync_button.click()
     qtbot.waitUntil(lambda: waiting.text() == "0 items waiting to sync", timeout=20_000)
     _settle(qtbot)
+
+
+def test_a_conflict_is_resolved_from_the_sync_page(
+    shell: Shell, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from portal.db.enums import OutboxState
+    from portal.db.models import OutboxItem
+    from portal.sync.outbox import enqueue
+    from ui.pages.sync import SyncPage
+
+    store = shell.state.store
+    assert store is not None
+    with store.session() as session, session.begin():
+        item = enqueue(
+            session,
+            resource="plugin/edited",
+            method="PATCH",
+            path="/v1/marketplace/plugins/edited",
+            body={"description": "mine"},
+            if_match='"old"',
+        )
+        item.state = OutboxState.CONFLICT
+        item.payload = {**item.payload, "server_etag": '"newer"'}
+    shell.state.sig_changed.emit()
+    page = shell.window.page("sync")
+    assert isinstance(page, SyncPage)
+    qtbot.waitUntil(lambda: page.table.rowCount() == 1)
+    page.table.selectRow(0)
+    assert page.retry_button.text() == "Keep my change…"
+    assert page.discard_button.text() == "Keep the marketplace's…"
+    asked: list[str] = []
+    answers = iter([QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes])
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda _parent, _title, text: asked.append(text) or next(answers)
+    )
+    page.retry_button.click()  # answered No: nothing changes
+    page.retry_button.click()
+    _settle(qtbot)
+    with store.session() as session:
+        resolved = session.scalars(select(OutboxItem)).one()
+    assert (resolved.state, resolved.payload["if_match"]) == (OutboxState.PENDING, '"newer"')
+    assert "over the marketplace's version" in asked[1]
 
 
 def test_a_sign_in_can_be_cancelled(

@@ -66,8 +66,10 @@ class SyncPage(Page):
         )
         layout.addWidget(self.table)
         self.retry_button = QPushButton(_("Send again"))
+        self.retry_button.setObjectName("sendAgain")
         self.retry_button.clicked.connect(lambda: self._act_on_selected(retry=True))
         self.discard_button = QPushButton(_("Discard…"))
+        self.discard_button.setObjectName("discard")
         self.discard_button.clicked.connect(lambda: self._act_on_selected(retry=False))
         item_actions = QHBoxLayout()
         item_actions.addStretch(1)
@@ -150,28 +152,28 @@ class SyncPage(Page):
     def _selection_changed(self) -> None:
         key = self.table.selected_key()
         entry = self._items.get(key) if isinstance(key, int) else None
+        conflict = entry is not None and entry.state == OutboxState.CONFLICT
+        self.retry_button.setText(_("Keep my change…") if conflict else _("Send again"))
+        self.discard_button.setText(_("Keep the marketplace's…") if conflict else _("Discard…"))
         stuck = entry is not None and entry.state in (OutboxState.FAILED, OutboxState.CONFLICT)
         self.retry_button.setEnabled(stuck)
         self.discard_button.setEnabled(entry is not None and entry.state != OutboxState.DELIVERED)
 
     def _act_on_selected(self, *, retry: bool) -> None:
-        """Send a stuck item again, or discard it after asking."""
+        """Send a stuck item again, or discard it, asking first when something would be lost."""
         key, store = self.table.selected_key(), self.state.store
         if not isinstance(key, int) or store is None or key not in self._items:
             return
-        if not retry:
-            answer = QMessageBox.question(
-                self,
-                _("Discard this action"),
-                _("Discard “{action}” for {resource}? It will not reach the marketplace.").format(
-                    action=self._items[key].action, resource=self._items[key].resource
-                ),
-            )
-            if answer != QMessageBox.StandardButton.Yes:
+        entry = self._items[key]
+        conflict = entry.state == OutboxState.CONFLICT
+        question = _question(entry, retry=retry, conflict=conflict)
+        if question is not None:
+            title, text = question
+            if QMessageBox.question(self, title, text) != QMessageBox.StandardButton.Yes:
                 return
-        from portal.sync.outbox import discard_item, retry_item
+        from portal.sync.outbox import discard_item, keep_mine, retry_item
 
-        act = retry_item if retry else discard_item
+        act = (keep_mine if conflict else retry_item) if retry else discard_item
         CoreOp(self, lambda _ctx: act(store, key), writes=True, name="outbox action").success(
             lambda _done: self.state.sig_changed.emit()
         ).run_in_background()
@@ -194,6 +196,25 @@ class SyncPage(Page):
         )
         self._selection_changed()
         return bool(items)
+
+
+def _question(entry: OutboxEntry, *, retry: bool, conflict: bool) -> tuple[str, str] | None:
+    """The confirmation an outbox decision needs (title, text), or None when nothing is lost."""
+    if conflict and retry:
+        return _("Keep your change"), _(
+            "{resource} was changed on the marketplace after you edited it. Write your change "
+            "(“{action}”) over the marketplace's version?"
+        ).format(resource=entry.resource, action=entry.action)
+    if conflict:
+        return _("Keep the marketplace's version"), _(
+            "{resource} was changed on the marketplace after you edited it. Drop your change "
+            "(“{action}”) and keep the marketplace's version?"
+        ).format(resource=entry.resource, action=entry.action)
+    if retry:
+        return None
+    return _("Discard this action"), _(
+        "Discard “{action}” for {resource}? It will not reach the marketplace."
+    ).format(action=entry.action, resource=entry.resource)
 
 
 def _load(store: Store) -> list[OutboxEntry]:
