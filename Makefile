@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 CATALOGS := $(wildcard locales/*/LC_MESSAGES/portal.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: setup run test lint contracts types pytest i18n api bench clean
+.PHONY: setup run test lint contracts types pytest i18n api schemas bench clean
 
 # Create the virtual environment and install the project with its dev extra.
 $(STAMP): pyproject.toml
@@ -56,6 +56,12 @@ api: setup
 	$(BIN)/python -c "import json; from portal.sandbox.app import create_app; \
 	print(json.dumps(create_app(database_url='sqlite://').openapi(), indent=2, sort_keys=True))" \
 	> resources/api/openapi.json
+
+# Write the plugin manifest's JSON Schema; a test fails while the committed copy differs.
+schemas: setup
+	$(BIN)/python -c "import json; from portal.plugins.manifest import json_schema; \
+	print(json.dumps(json_schema(), indent=2, sort_keys=True))" \
+	> resources/schemas/standardplugin-v1.json
 
 bench: setup
 	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/python tests/benchmarks/startup.py

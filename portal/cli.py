@@ -19,6 +19,7 @@ from portal.i18n import (
     text_direction,
 )
 from portal.paths import DATA_DIR_ENV, DataDir
+from portal.plugins.cli import plugin
 from portal.settings import Settings
 from portal.startup import start_session
 
@@ -400,6 +401,9 @@ def sandbox_serve(
         ) from exc
 
 
+cli.add_command(plugin)
+
+
 def _echo_table(rows: list[tuple[str, str]]) -> None:
     width = max(len(label) for label, _value in rows) + 2
     for label, value in rows:
@@ -409,7 +413,8 @@ def _echo_table(rows: list[tuple[str, str]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; a known error prints one plain line, anything else goes to the log."""
     try:
-        cli.main(args=argv, prog_name="aic-portal", standalone_mode=False)
+        # Without standalone mode, click returns a command's ctx.exit(code) instead of raising it.
+        code = cli.main(args=argv, prog_name="aic-portal", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
@@ -429,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
             err=True,
         )
         return 2
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

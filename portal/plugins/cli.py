@@ -1,0 +1,199 @@
+"""`aic-portal plugin …`: make, lint, pack, sign, verify and inspect plugin packages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import click
+
+from portal.i18n import _, format_number
+from portal.paths import DataDir
+from portal.plugins.templates import TEMPLATES
+
+FORMATS = ("text", "json", "sarif")
+
+
+class _HasDataDir(Protocol):
+    """The part of the CLI context these commands use (portal.cli is not imported here)."""
+
+    data_dir: DataDir
+
+
+@click.group()
+def plugin() -> None:
+    """Plugins: make, lint, pack, sign, verify and inspect marketplace packages."""
+
+
+@plugin.command("new")
+@click.option("--template", type=click.Choice(TEMPLATES), required=True, help="What to start from.")
+@click.option("--name", help="The plugin's name (default: the folder's name).")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def new(template: str, name: str | None, folder: Path) -> None:
+    """Make a plugin folder from a template; its README says what to change."""
+    from portal.plugins.templates import create_plugin
+
+    manifest = create_plugin(template, folder, name=name)
+    click.echo(
+        _("Created the {template} plugin {name} in {path}.").format(
+            template=template, name=manifest.metadata.name, path=folder
+        )
+    )
+    click.echo(
+        _("Next: read {readme}, then run `aic-portal plugin lint {path}`.").format(
+            readme=folder / "README.md", path=folder
+        )
+    )
+
+
+@plugin.command("lint")
+@click.option(
+    "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True
+)
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def lint(ctx: click.Context, output_format: str, folder: Path) -> None:
+    """Check a plugin folder; exits with 1 when any error is found."""
+    from portal.plugins.lint import has_errors, lint_plugin
+    from portal.plugins.report import as_json, as_sarif, as_text
+
+    found = lint_plugin(folder)
+    render = {"text": as_text, "json": as_json, "sarif": as_sarif}[output_format]
+    click.echo(render(folder, found), nl=output_format != "text")
+    if has_errors(found):
+        ctx.exit(1)
+
+
+@plugin.command("pack")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Where to write the package (default: NAME-VERSION.aicpkg here).",
+)
+@click.option("--sign", is_flag=True, help="Also write FILE.sig.json with your signing key.")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def pack(ctx: click.Context, output: Path | None, sign: bool, folder: Path) -> None:
+    """Lint FOLDER and pack it into a reproducible NAME-VERSION.aicpkg."""
+    from portal.cancel import CancelToken, no_progress
+    from portal.plugins.attestation import sign_package
+    from portal.plugins.document import load_manifest
+    from portal.plugins.keys import load_signing_key
+    from portal.plugins.lint import has_errors, lint_plugin
+    from portal.plugins.pack import pack_plugin
+    from portal.plugins.report import as_text
+
+    found = lint_plugin(folder)
+    if has_errors(found):
+        click.echo(as_text(folder, found), nl=False, err=True)
+        click.echo(_("Not packed: fix the errors above first."), err=True)
+        ctx.exit(1)
+    key = load_signing_key(_data_dir(ctx)) if sign else None  # before the work, not after it
+    target = output or Path.cwd() / load_manifest(folder).manifest.package_name
+    result = pack_plugin(folder, target, progress=no_progress, cancel=CancelToken())
+    click.echo(
+        _("Packed {files} files into {path} ({size} bytes).").format(
+            files=result.files, path=result.path, size=format_number(result.size)
+        )
+    )
+    click.echo(f"SHA-256: {result.sha256}")
+    if key is not None:
+        signature = sign_package(result.path, key)
+        click.echo(_("Signed: {path}").format(path=signature))
+
+
+@plugin.command("keygen")
+@click.option("--replace", is_flag=True, help="Replace the existing signing key.")
+@click.pass_context
+def keygen(ctx: click.Context, replace: bool) -> None:
+    """Make your Ed25519 signing key; its passphrase goes to the OS keyring."""
+    from portal.plugins.keys import generate_signing_key
+
+    made = generate_signing_key(_data_dir(ctx), replace=replace)
+    click.echo(_("Made a signing key."))
+    click.echo(
+        _("Private key: {path} (encrypted; the passphrase is in the OS keyring)").format(
+            path=made.private_path
+        )
+    )
+    click.echo(
+        _("Public key:  {path} (give it to whoever verifies your packages)").format(
+            path=made.public_path
+        )
+    )
+    click.echo(_("Key id:      {key}").format(key=made.key_id))
+
+
+@plugin.command("verify")
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PUBKEY",
+    help="The publisher's public key (default: your own).",
+)
+@click.option(
+    "--signature",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="The signature file (default: PACKAGE.sig.json).",
+)
+@click.argument("package", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def verify(
+    ctx: click.Context, key_path: Path | None, signature: Path | None, package: Path
+) -> None:
+    """Check a package's signature, every file's hash and its manifest."""
+    from portal.cancel import CancelToken
+    from portal.plugins.attestation import verify_package
+    from portal.plugins.keys import load_public_key, own_public_key_path
+
+    key_path = key_path or own_public_key_path(_data_dir(ctx))
+    done = verify_package(
+        package, load_public_key(key_path), signature=signature, cancel=CancelToken()
+    )
+    click.echo(_("Verified {path}:").format(path=package))
+    for line in done.checks:
+        click.echo(f"  ok  {line}")
+
+
+@plugin.command("inspect")
+@click.option(
+    "--extract",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="FOLDER",
+    help="Also unpack it into FOLDER (new or empty), safely.",
+)
+@click.argument("package", type=click.Path(dir_okay=False, path_type=Path))
+def inspect(extract: Path | None, package: Path) -> None:
+    """Show what a package holds, reading it as untrusted input."""
+    from portal.cancel import CancelToken
+    from portal.plugins.package import inspect_package
+    from portal.plugins.safezip import extract_archive
+
+    contents = inspect_package(package)
+    meta, spec = contents.manifest.metadata, contents.manifest.spec
+    click.echo(f"{meta.name} {meta.version} — {meta.display_name} ({spec.type.value})")
+    click.echo(
+        _("Publisher: {publisher}; licence: {license}").format(
+            publisher=meta.publisher, license=meta.license or "-"
+        )
+    )
+    click.echo(_("Source tree SHA-256: {digest}").format(digest=contents.source_digest))
+    for entry in contents.entries:
+        click.echo(
+            f"  {format_number(entry.size):>14}  {format_number(entry.compressed_size):>14}  "
+            f"{entry.method:<8}  {entry.name}"
+        )
+    if extract is not None:
+        written = extract_archive(package, extract, cancel=CancelToken())
+        click.echo(
+            _("Unpacked {count} files into {path}.").format(count=len(written), path=extract)
+        )
+
+
+def _data_dir(ctx: click.Context) -> DataDir:
+    obj: _HasDataDir = ctx.find_root().obj
+    return obj.data_dir
