@@ -15,6 +15,7 @@ from portal.errors import ErrorKind, PortalError
 from portal.i18n import (
     _,
     current_locale,
+    format_datetime,
     language_name,
     text_direction,
 )
@@ -304,6 +305,14 @@ def sync(
     )
 
 
+def _read_passphrase(from_stdin: bool, *, confirm: bool) -> str:
+    """A passphrase from the first line of stdin, or asked for without echoing it."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    value: str = click.prompt(_("Passphrase"), hide_input=True, confirmation_prompt=confirm)
+    return value
+
+
 @cli.group()
 def sandbox() -> None:
     """The sandbox marketplace: the same API as the real one, on this machine."""
@@ -332,6 +341,12 @@ def sandbox() -> None:
     metavar="RATE",
     help="Inject faults (503, 429, slow, dropped) into this share of API requests.",
 )
+@click.option(
+    "--require-client-cert",
+    is_flag=True,
+    help="Require a client certificate from the sandbox's partner CA (mTLS), and tokens of "
+    "the certificate's organisation.",
+)
 @click.pass_obj
 def sandbox_serve(
     obj: CliContext,
@@ -340,15 +355,24 @@ def sandbox_serve(
     database_url: str | None,
     seed_demo: bool,
     chaos: float,
+    require_client_cert: bool,
 ) -> None:
     """Serve the sandbox marketplace over HTTPS until interrupted."""
     from portal.sandbox.seed import DEMO_PASSWORD
     from portal.sandbox.serve import serve
-    from portal.sandbox.tls import TLSFiles
+    from portal.sandbox.tls import TLSFiles, spki_pin
 
     def announce(url: str, tls: TLSFiles, demo_users: list[str]) -> None:
         click.echo(_("Sandbox marketplace: {url}").format(url=url))
         click.echo(_("CA certificate: {path}").format(path=tls.ca_cert))
+        click.echo(_("Server key pin (pin-sha256): {pin}").format(pin=spki_pin(tls.server_cert)))
+        if require_client_cert:
+            click.echo(
+                _(
+                    "Client certificates: required, issued by the partner CA {path}. Make one "
+                    "with `aic-portal sandbox client-cert ORGANISATION -o FILE.p12`."
+                ).format(path=tls.partner_ca)
+            )
         if demo_users:
             click.echo(
                 _("Demo sign-ins (password “{password}”): {users}").format(
@@ -366,6 +390,7 @@ def sandbox_serve(
             database_url=database_url,
             seed=seed_demo,
             chaos=chaos,
+            require_client_cert=require_client_cert,
             announce=announce,
         )
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl+C it shut down on; that is a clean stop
@@ -377,6 +402,98 @@ def sandbox_serve(
             ),
             kind=ErrorKind.NETWORK,
         ) from exc
+
+
+@sandbox.command("client-cert")
+@click.argument("organisation")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the PKCS#12 file (.p12).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=365,
+    show_default=True,
+    help="How long the certificate is valid.",
+)
+@click.option(
+    "--db",
+    "database_url",
+    metavar="URL",
+    help="SQLAlchemy URL of the sandbox's database (default: SQLite in the data dir).",
+)
+@click.option(
+    "--passphrase-stdin", is_flag=True, help="Read the passphrase from the first line of stdin."
+)
+@click.pass_obj
+def sandbox_client_cert(
+    obj: CliContext,
+    organisation: str,
+    output: Path,
+    days: int,
+    database_url: str | None,
+    passphrase_stdin: bool,
+) -> None:
+    """Issue ORGANISATION's client certificate (by id or name) from the partner CA, as PKCS#12."""
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    from portal.sandbox.client_certs import (
+        find_organisation,
+        issue_client_certificate,
+        organisation_names,
+    )
+    from portal.sandbox.store import open_store
+    from portal.sandbox.tls import ensure_tls
+
+    state = obj.data_dir.root / "sandbox"
+    state.mkdir(parents=True, exist_ok=True)
+    sessions = open_store(database_url or f"sqlite:///{state / 'marketplace.sqlite3'}")
+    found = find_organisation(sessions, organisation)
+    if found is None:
+        known = organisation_names(sessions)
+        raise PortalError(
+            _("The sandbox has no organisation “{organisation}”. It has: {known}.").format(
+                organisation=organisation,
+                known=", ".join(known) or _("none (start it once with --seed-demo)"),
+            ),
+            kind=ErrorKind.INPUT,
+        )
+    passphrase = _read_passphrase(passphrase_stdin, confirm=True)
+    if not passphrase:
+        raise PortalError(_("The PKCS#12 file needs a passphrase."), kind=ErrorKind.INPUT)
+    org_id, name = found
+    start = datetime.now(UTC) - timedelta(minutes=5)
+    end = start + timedelta(days=days)
+    data = issue_client_certificate(
+        ensure_tls(state / "tls"),
+        organisation_id=org_id,
+        organisation_name=name,
+        passphrase=passphrase,
+        valid_from=start,
+        valid_until=end,
+    )
+    try:
+        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise PortalError(
+            _("The file {path} cannot be written: {problem}").format(
+                path=output, problem=exc.strerror or exc
+            ),
+            kind=ErrorKind.STORAGE,
+        ) from exc
+    click.echo(
+        _(
+            "Client certificate of {organisation} ({id}), valid until {date}, written to {path}. "
+            "Import it with `aic-portal cert import {path}`."
+        ).format(organisation=name, id=org_id, date=format_datetime(end), path=output)
+    )
 
 
 def _echo_table(rows: list[tuple[str, str]]) -> None:
