@@ -109,9 +109,10 @@ def demo(obj: CliContext) -> None:
 
 
 def _marketplace(obj: CliContext) -> Marketplace:
-    from portal.auth.oauth import Marketplace
+    from portal.auth.oauth import configured_marketplace
 
-    if not obj.settings.marketplace_url:
+    market = configured_marketplace(obj.data_dir, obj.settings)
+    if market is None:
         raise PortalError(
             _(
                 "No marketplace is configured. Give one once with "
@@ -119,8 +120,7 @@ def _marketplace(obj: CliContext) -> Marketplace:
             ),
             kind=ErrorKind.INPUT,
         )
-    bundle = Path(obj.settings.ca_bundle) if obj.settings.ca_bundle else None
-    return Marketplace(obj.settings.marketplace_url, bundle)
+    return market
 
 
 @cli.command()
@@ -138,9 +138,33 @@ def _marketplace(obj: CliContext) -> Marketplace:
     is_flag=True,
     help="Sign in on another device with a short code (when no browser here can be used).",
 )
+@click.option(
+    "--pin",
+    "pins",
+    multiple=True,
+    metavar="SHA256",
+    help="Trust the marketplace only with this key (pin-sha256, base64); repeat for a backup "
+    "key. Replaces the pins kept so far.",
+)
+@click.option("--no-pins", is_flag=True, help="Forget the pinned keys.")
+@click.option(
+    "--proxy",
+    metavar="URL",
+    help="http:// or https:// proxy to reach the marketplace through (default: HTTPS_PROXY "
+    "and NO_PROXY from the environment).",
+)
+@click.option("--no-proxy", is_flag=True, help="Forget the proxy; the environment's applies.")
 @click.pass_obj
 def login(
-    obj: CliContext, url: str | None, ca_bundle: str | None, no_browser: bool, device_code: bool
+    obj: CliContext,
+    url: str | None,
+    ca_bundle: str | None,
+    no_browser: bool,
+    device_code: bool,
+    pins: tuple[str, ...],
+    no_pins: bool,
+    proxy: str | None,
+    no_proxy: bool,
 ) -> None:
     """Sign in through the browser (OAuth 2.0 with PKCE and a loopback redirect)."""
     import webbrowser
@@ -150,15 +174,26 @@ def login(
     from portal.auth.tokens import TokenStore
     from portal.cancel import CancelToken
     from portal.db.store import Store
-    from portal.settings import save_settings, validate_ca_bundle, validate_marketplace_url
+    from portal.settings import (
+        save_settings,
+        validate_ca_bundle,
+        validate_marketplace_url,
+        validate_pin,
+        validate_proxy,
+    )
     from portal.sync.profile import fetch_profile, save_profile
 
-    if url or ca_bundle:
-        settings = replace(
-            obj.settings,
-            marketplace_url=validate_marketplace_url(url) if url else obj.settings.marketplace_url,
-            ca_bundle=validate_ca_bundle(ca_bundle) if ca_bundle else obj.settings.ca_bundle,
-        )
+    changes: dict[str, object] = {}
+    if url:
+        changes["marketplace_url"] = validate_marketplace_url(url)
+    if ca_bundle:
+        changes["ca_bundle"] = validate_ca_bundle(ca_bundle)
+    if pins or no_pins:
+        changes["pins"] = tuple(validate_pin(pin) for pin in pins)
+    if proxy or no_proxy:
+        changes["proxy"] = validate_proxy(proxy) if proxy else None
+    if changes:
+        settings = replace(obj.settings, **changes)  # type: ignore[arg-type]
         save_settings(obj.data_dir.settings, settings)
         obj = CliContext(obj.data_dir, settings)
     market = _marketplace(obj)
@@ -305,12 +340,74 @@ def sync(
     )
 
 
+@cli.group()
+def cert() -> None:
+    """The organisation's client certificate (mTLS), for marketplaces that require one."""
+
+
 def _read_passphrase(from_stdin: bool, *, confirm: bool) -> str:
     """A passphrase from the first line of stdin, or asked for without echoing it."""
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     value: str = click.prompt(_("Passphrase"), hide_input=True, confirmation_prompt=confirm)
     return value
+
+
+@cert.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--passphrase-stdin", is_flag=True, help="Read the passphrase from the first line of stdin."
+)
+@click.pass_obj
+def cert_import(obj: CliContext, file: Path, passphrase_stdin: bool) -> None:
+    """Import the organisation's client certificate from a PKCS#12 file (.p12 or .pfx)."""
+    from portal.auth.identity import import_identity
+
+    info = import_identity(obj.data_dir, file, _read_passphrase(passphrase_stdin, confirm=False))
+    click.echo(
+        _("Imported the client certificate of {organisation}, valid until {date}.").format(
+            organisation=info.organisation or info.subject, date=format_datetime(info.not_after)
+        )
+    )
+
+
+@cert.command("show")
+@click.pass_obj
+def cert_show(obj: CliContext) -> None:
+    """Show the imported client certificate."""
+    from portal.auth.identity import client_identity
+
+    identity = client_identity(obj.data_dir)
+    info = identity.info()
+    if info is None:
+        click.echo(_("No client certificate is imported."))
+        return
+    until = format_datetime(info.not_after)
+    if info.expired():
+        until = _("{date} (expired)").format(date=until)
+    _echo_table(
+        [
+            (_("Subject"), info.subject),
+            (_("Organisation"), info.organisation or "—"),
+            (_("Issuer"), info.issuer),
+            (_("Valid from"), format_datetime(info.not_before)),
+            (_("Valid until"), until),
+            (_("SHA-256"), info.sha256),
+            (_("File"), str(identity.cert_file)),
+        ]
+    )
+
+
+@cert.command("remove")
+@click.pass_obj
+def cert_remove(obj: CliContext) -> None:
+    """Delete the client certificate, its key and the key's passphrase from this data dir."""
+    from portal.auth.identity import remove_identity
+
+    if remove_identity(obj.data_dir):
+        click.echo(_("Client certificate removed."))
+    else:
+        click.echo(_("No client certificate is imported."))
 
 
 @cli.group()

@@ -23,6 +23,7 @@ from portal.db.store import Store
 from portal.errors import Cancelled
 from portal.i18n import _
 from portal.sync.http import TransientError, request_with_retries
+from portal.sync.refusals import RefusedError
 
 if TYPE_CHECKING:
     import httpx
@@ -84,7 +85,7 @@ def sync(
                 if response.status_code == 401:  # expired early or revoked: refresh once, retry
                     bearer = access_token(market, tokens, rejected=bearer)
                     response = _send(client, item, bearer, cancel)
-            except (AuthError, Cancelled):
+            except (AuthError, RefusedError, Cancelled):
                 _release(store, item_id)
                 raise
             except TransientError as exc:
