@@ -15,6 +15,7 @@ from portal.errors import ErrorKind, PortalError
 from portal.i18n import (
     _,
     current_locale,
+    format_datetime,
     language_name,
     text_direction,
 )
@@ -109,9 +110,10 @@ def demo(obj: CliContext) -> None:
 
 
 def _marketplace(obj: CliContext) -> Marketplace:
-    from portal.auth.oauth import Marketplace
+    from portal.auth.oauth import configured_marketplace
 
-    if not obj.settings.marketplace_url:
+    market = configured_marketplace(obj.data_dir, obj.settings)
+    if market is None:
         raise PortalError(
             _(
                 "No marketplace is configured. Give one once with "
@@ -119,8 +121,7 @@ def _marketplace(obj: CliContext) -> Marketplace:
             ),
             kind=ErrorKind.INPUT,
         )
-    bundle = Path(obj.settings.ca_bundle) if obj.settings.ca_bundle else None
-    return Marketplace(obj.settings.marketplace_url, bundle)
+    return market
 
 
 @cli.command()
@@ -138,9 +139,33 @@ def _marketplace(obj: CliContext) -> Marketplace:
     is_flag=True,
     help="Sign in on another device with a short code (when no browser here can be used).",
 )
+@click.option(
+    "--pin",
+    "pins",
+    multiple=True,
+    metavar="SHA256",
+    help="Trust the marketplace only with this key (pin-sha256, base64); repeat for a backup "
+    "key. Replaces the pins kept so far.",
+)
+@click.option("--no-pins", is_flag=True, help="Forget the pinned keys.")
+@click.option(
+    "--proxy",
+    metavar="URL",
+    help="http:// or https:// proxy to reach the marketplace through (default: HTTPS_PROXY "
+    "and NO_PROXY from the environment).",
+)
+@click.option("--no-proxy", is_flag=True, help="Forget the proxy; the environment's applies.")
 @click.pass_obj
 def login(
-    obj: CliContext, url: str | None, ca_bundle: str | None, no_browser: bool, device_code: bool
+    obj: CliContext,
+    url: str | None,
+    ca_bundle: str | None,
+    no_browser: bool,
+    device_code: bool,
+    pins: tuple[str, ...],
+    no_pins: bool,
+    proxy: str | None,
+    no_proxy: bool,
 ) -> None:
     """Sign in through the browser (OAuth 2.0 with PKCE and a loopback redirect)."""
     import webbrowser
@@ -150,15 +175,26 @@ def login(
     from portal.auth.tokens import TokenStore
     from portal.cancel import CancelToken
     from portal.db.store import Store
-    from portal.settings import save_settings, validate_ca_bundle, validate_marketplace_url
+    from portal.settings import (
+        save_settings,
+        validate_ca_bundle,
+        validate_marketplace_url,
+        validate_pin,
+        validate_proxy,
+    )
     from portal.sync.profile import fetch_profile, save_profile
 
-    if url or ca_bundle:
-        settings = replace(
-            obj.settings,
-            marketplace_url=validate_marketplace_url(url) if url else obj.settings.marketplace_url,
-            ca_bundle=validate_ca_bundle(ca_bundle) if ca_bundle else obj.settings.ca_bundle,
-        )
+    changes: dict[str, object] = {}
+    if url:
+        changes["marketplace_url"] = validate_marketplace_url(url)
+    if ca_bundle:
+        changes["ca_bundle"] = validate_ca_bundle(ca_bundle)
+    if pins or no_pins:
+        changes["pins"] = tuple(validate_pin(pin) for pin in pins)
+    if proxy or no_proxy:
+        changes["proxy"] = validate_proxy(proxy) if proxy else None
+    if changes:
+        settings = replace(obj.settings, **changes)  # type: ignore[arg-type]
         save_settings(obj.data_dir.settings, settings)
         obj = CliContext(obj.data_dir, settings)
     market = _marketplace(obj)
@@ -327,6 +363,76 @@ def sync(
 
 
 @cli.group()
+def cert() -> None:
+    """The organisation's client certificate (mTLS), for marketplaces that require one."""
+
+
+def _read_passphrase(from_stdin: bool, *, confirm: bool) -> str:
+    """A passphrase from the first line of stdin, or asked for without echoing it."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    value: str = click.prompt(_("Passphrase"), hide_input=True, confirmation_prompt=confirm)
+    return value
+
+
+@cert.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--passphrase-stdin", is_flag=True, help="Read the passphrase from the first line of stdin."
+)
+@click.pass_obj
+def cert_import(obj: CliContext, file: Path, passphrase_stdin: bool) -> None:
+    """Import the organisation's client certificate from a PKCS#12 file (.p12 or .pfx)."""
+    from portal.auth.identity import import_identity
+
+    info = import_identity(obj.data_dir, file, _read_passphrase(passphrase_stdin, confirm=False))
+    click.echo(
+        _("Imported the client certificate of {organisation}, valid until {date}.").format(
+            organisation=info.organisation or info.subject, date=format_datetime(info.not_after)
+        )
+    )
+
+
+@cert.command("show")
+@click.pass_obj
+def cert_show(obj: CliContext) -> None:
+    """Show the imported client certificate."""
+    from portal.auth.identity import client_identity
+
+    identity = client_identity(obj.data_dir)
+    info = identity.info()
+    if info is None:
+        click.echo(_("No client certificate is imported."))
+        return
+    until = format_datetime(info.not_after)
+    if info.expired():
+        until = _("{date} (expired)").format(date=until)
+    _echo_table(
+        [
+            (_("Subject"), info.subject),
+            (_("Organisation"), info.organisation or "—"),
+            (_("Issuer"), info.issuer),
+            (_("Valid from"), format_datetime(info.not_before)),
+            (_("Valid until"), until),
+            (_("SHA-256"), info.sha256),
+            (_("File"), str(identity.cert_file)),
+        ]
+    )
+
+
+@cert.command("remove")
+@click.pass_obj
+def cert_remove(obj: CliContext) -> None:
+    """Delete the client certificate, its key and the key's passphrase from this data dir."""
+    from portal.auth.identity import remove_identity
+
+    if remove_identity(obj.data_dir):
+        click.echo(_("Client certificate removed."))
+    else:
+        click.echo(_("No client certificate is imported."))
+
+
+@cli.group()
 def sandbox() -> None:
     """The sandbox marketplace: the same API as the real one, on this machine."""
 
@@ -354,6 +460,12 @@ def sandbox() -> None:
     metavar="RATE",
     help="Inject faults (503, 429, slow, dropped) into this share of API requests.",
 )
+@click.option(
+    "--require-client-cert",
+    is_flag=True,
+    help="Require a client certificate from the sandbox's partner CA (mTLS), and tokens of "
+    "the certificate's organisation.",
+)
 @click.pass_obj
 def sandbox_serve(
     obj: CliContext,
@@ -362,15 +474,24 @@ def sandbox_serve(
     database_url: str | None,
     seed_demo: bool,
     chaos: float,
+    require_client_cert: bool,
 ) -> None:
     """Serve the sandbox marketplace over HTTPS until interrupted."""
     from portal.sandbox.seed import DEMO_PASSWORD
     from portal.sandbox.serve import serve
-    from portal.sandbox.tls import TLSFiles
+    from portal.sandbox.tls import TLSFiles, spki_pin
 
     def announce(url: str, tls: TLSFiles, demo_users: list[str]) -> None:
         click.echo(_("Sandbox marketplace: {url}").format(url=url))
         click.echo(_("CA certificate: {path}").format(path=tls.ca_cert))
+        click.echo(_("Server key pin (pin-sha256): {pin}").format(pin=spki_pin(tls.server_cert)))
+        if require_client_cert:
+            click.echo(
+                _(
+                    "Client certificates: required, issued by the partner CA {path}. Make one "
+                    "with `aic-portal sandbox client-cert ORGANISATION -o FILE.p12`."
+                ).format(path=tls.partner_ca)
+            )
         if demo_users:
             click.echo(
                 _("Demo sign-ins (password “{password}”): {users}").format(
@@ -388,6 +509,7 @@ def sandbox_serve(
             database_url=database_url,
             seed=seed_demo,
             chaos=chaos,
+            require_client_cert=require_client_cert,
             announce=announce,
         )
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl+C it shut down on; that is a clean stop
@@ -399,6 +521,98 @@ def sandbox_serve(
             ),
             kind=ErrorKind.NETWORK,
         ) from exc
+
+
+@sandbox.command("client-cert")
+@click.argument("organisation")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the PKCS#12 file (.p12).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=365,
+    show_default=True,
+    help="How long the certificate is valid.",
+)
+@click.option(
+    "--db",
+    "database_url",
+    metavar="URL",
+    help="SQLAlchemy URL of the sandbox's database (default: SQLite in the data dir).",
+)
+@click.option(
+    "--passphrase-stdin", is_flag=True, help="Read the passphrase from the first line of stdin."
+)
+@click.pass_obj
+def sandbox_client_cert(
+    obj: CliContext,
+    organisation: str,
+    output: Path,
+    days: int,
+    database_url: str | None,
+    passphrase_stdin: bool,
+) -> None:
+    """Issue ORGANISATION's client certificate (by id or name) from the partner CA, as PKCS#12."""
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    from portal.sandbox.client_certs import (
+        find_organisation,
+        issue_client_certificate,
+        organisation_names,
+    )
+    from portal.sandbox.store import open_store
+    from portal.sandbox.tls import ensure_tls
+
+    state = obj.data_dir.root / "sandbox"
+    state.mkdir(parents=True, exist_ok=True)
+    sessions = open_store(database_url or f"sqlite:///{state / 'marketplace.sqlite3'}")
+    found = find_organisation(sessions, organisation)
+    if found is None:
+        known = organisation_names(sessions)
+        raise PortalError(
+            _("The sandbox has no organisation “{organisation}”. It has: {known}.").format(
+                organisation=organisation,
+                known=", ".join(known) or _("none (start it once with --seed-demo)"),
+            ),
+            kind=ErrorKind.INPUT,
+        )
+    passphrase = _read_passphrase(passphrase_stdin, confirm=True)
+    if not passphrase:
+        raise PortalError(_("The PKCS#12 file needs a passphrase."), kind=ErrorKind.INPUT)
+    org_id, name = found
+    start = datetime.now(UTC) - timedelta(minutes=5)
+    end = start + timedelta(days=days)
+    data = issue_client_certificate(
+        ensure_tls(state / "tls"),
+        organisation_id=org_id,
+        organisation_name=name,
+        passphrase=passphrase,
+        valid_from=start,
+        valid_until=end,
+    )
+    try:
+        descriptor = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        raise PortalError(
+            _("The file {path} cannot be written: {problem}").format(
+                path=output, problem=exc.strerror or exc
+            ),
+            kind=ErrorKind.STORAGE,
+        ) from exc
+    click.echo(
+        _(
+            "Client certificate of {organisation} ({id}), valid until {date}, written to {path}. "
+            "Import it with `aic-portal cert import {path}`."
+        ).format(organisation=name, id=org_id, date=format_datetime(end), path=output)
+    )
 
 
 cli.add_command(plugin)

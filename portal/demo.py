@@ -7,10 +7,9 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 
 from portal.about import keyring_status
-from portal.auth.oauth import Marketplace, sign_in
+from portal.auth.oauth import Marketplace, configured_marketplace, sign_in
 from portal.auth.tokens import NoKeyringError, TokenStore
 from portal.cancel import CancelToken, no_progress
 from portal.db.migrate import current_revision
@@ -194,10 +193,8 @@ def walkthrough(data_dir: DataDir, settings: Settings, *, echo: Callable[[str], 
 
     heading(_("Marketplace"))
     embedded = None
-    if settings.marketplace_url:
-        bundle = Path(settings.ca_bundle) if settings.ca_bundle else None
-        market = Marketplace(settings.marketplace_url, bundle)
-    else:
+    market = configured_marketplace(data_dir, settings)
+    if market is None:
         embedded = EmbeddedSandbox(data_dir)
         market = embedded.start(cancel=CancelToken())
         echo(
@@ -207,7 +204,7 @@ def walkthrough(data_dir: DataDir, settings: Settings, *, echo: Callable[[str], 
             )
         )
     try:
-        reach = probe_marketplace(market.url, ca_bundle=market.ca_bundle)
+        reach = probe_marketplace(market)
         if not reach.online:
             echo("   " + _("Offline: {reason}").format(reason=reach.reason()))
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -25,6 +26,8 @@ class Settings:
     language: str = SYSTEM_LANGUAGE
     marketplace_url: str | None = None
     ca_bundle: str | None = None
+    pins: tuple[str, ...] = ()  # base64 SHA-256 of the marketplace's SubjectPublicKeyInfo
+    proxy: str | None = None  # None: the environment's HTTPS_PROXY / NO_PROXY apply
 
 
 def validate_marketplace_url(url: str) -> str:
@@ -72,6 +75,48 @@ def validate_ca_bundle(path: str) -> str:
     return str(bundle.resolve())
 
 
+def validate_pin(pin: str) -> str:
+    """Accept a pin-sha256 value: the base64 of a 32-byte SHA-256 digest."""
+    text = pin.strip()
+    try:
+        ok = len(base64.b64decode(text, validate=True)) == 32
+    except ValueError:
+        ok = False
+    if not ok:
+        raise InputError(
+            _(
+                "The pin “{pin}” is not a pin-sha256 value (the base64 of a SHA-256 digest of "
+                "the marketplace's public key, 44 characters ending in “=”)."
+            ).format(pin=text)
+        )
+    return text
+
+
+def validate_proxy(url: str) -> str:
+    """Accept an http:// or https:// proxy address with a host and no credentials (those would
+    be a secret in the settings file)."""
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        hostname, _port = parts.hostname, parts.port
+    except ValueError:
+        parts, hostname = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not hostname:
+        raise InputError(
+            _(
+                "The proxy address “{url}” must start with http:// or https:// and name a host."
+            ).format(url=url)
+        )
+    if parts.username or parts.password or parts.query or parts.fragment or parts.path.strip("/"):
+        raise InputError(
+            _(
+                "The proxy address “{url}” must be only a scheme, a host and a port, without a "
+                "user name, a password or a path."
+            ).format(url=f"{parts.scheme}://{hostname}/…")
+        )
+    return text.rstrip("/")
+
+
 def load_settings(path: Path) -> tuple[Settings, str | None]:
     """The settings in `path`, and a message for the user when they could not be used."""
     try:
@@ -106,6 +151,21 @@ def load_settings(path: Path) -> tuple[Settings, str | None]:
             settings = replace(settings, ca_bundle=validate_ca_bundle(bundle))
         except InputError as exc:
             log.warning("ignoring ca_bundle in %s: %s", path, exc.message)
+    pins = raw.get("pins")
+    if isinstance(pins, list):
+        kept = []
+        for pin in pins:
+            try:
+                kept.append(validate_pin(str(pin)))
+            except InputError as exc:
+                log.warning("ignoring a pin in %s: %s", path, exc.message)
+        settings = replace(settings, pins=tuple(kept))
+    proxy = raw.get("proxy")
+    if isinstance(proxy, str):
+        try:
+            settings = replace(settings, proxy=validate_proxy(proxy))
+        except InputError as exc:
+            log.warning("ignoring proxy in %s: %s", path, exc.message)
     return settings, None
 
 

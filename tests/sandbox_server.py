@@ -14,7 +14,7 @@ import uvicorn
 
 from portal.sandbox.app import create_app
 from portal.sandbox.seed import seed_demo
-from portal.sandbox.serve import base_url, listen
+from portal.sandbox.serve import base_url, listen, server_config
 from portal.sandbox.tls import TLSFiles, ensure_tls
 
 
@@ -27,24 +27,24 @@ class RunningSandbox:
 
 
 @contextmanager
-def running_sandbox(state: Path, **options: Any) -> Iterator[RunningSandbox]:
-    """A seeded sandbox server with `options` for create_app, stopped when the block ends."""
+def running_sandbox(
+    state: Path, *, require_client_cert: bool = False, **options: Any
+) -> Iterator[RunningSandbox]:
+    """A seeded sandbox server with `options` for create_app, stopped when the block ends.
+
+    `require_client_cert` serves it as `sandbox serve --require-client-cert` does (mTLS).
+    """
     tls = ensure_tls(state / "tls")
     app = create_app(
         database_url=f"sqlite:///{state / 'marketplace.sqlite3'}",
         upload_dir=state / "uploads",
+        require_client_cert=require_client_cert,
         **options,
     )
     seed_demo(app.state.sessions)
     sock = listen("127.0.0.1", 0)
     server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            ssl_certfile=str(tls.server_cert),
-            ssl_keyfile=str(tls.server_key),
-            log_level="critical",
-            lifespan="off",
-        )
+        server_config(app, tls, require_client_cert=require_client_cert, log_level="critical")
     )
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -63,6 +63,13 @@ def running_sandbox(state: Path, **options: Any) -> Iterator[RunningSandbox]:
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
     """One well-behaved sandbox for the whole run."""
     with running_sandbox(tmp_path_factory.mktemp("sandbox")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def mtls_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
+    """One sandbox that requires client certificates (`sandbox serve --require-client-cert`)."""
+    with running_sandbox(tmp_path_factory.mktemp("mtls"), require_client_cert=True) as running:
         yield running
 
 

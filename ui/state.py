@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -92,13 +91,9 @@ class AppState(QObject):
 
     def marketplace(self) -> Marketplace | None:
         """The configured marketplace, else the embedded sandbox once it runs."""
-        from portal.auth.oauth import Marketplace
+        from portal.auth.oauth import configured_marketplace
 
-        settings = self.settings
-        if settings.marketplace_url:
-            bundle = Path(settings.ca_bundle) if settings.ca_bundle else None
-            return Marketplace(settings.marketplace_url, bundle)
-        return self.embedded_market
+        return configured_marketplace(self.data_dir, self.settings) or self.embedded_market
 
     def _start_embedded_if_needed(self) -> None:
         """With no marketplace configured, start the sandbox on loopback (once)."""
@@ -145,7 +140,6 @@ class AppState(QObject):
     def check_reachability(self) -> None:
         """Probe the configured marketplace on a worker and publish the answer."""
         market = self.marketplace()
-        url, bundle = (market.url, market.ca_bundle) if market else (None, None)
         self._probes += 1
         asked = self._probes
 
@@ -157,16 +151,16 @@ class AppState(QObject):
                 if came_back and self.waiting:
                     self.sync_now(quiet=True)  # the network returned with work waiting
 
-        CoreOp(
-            None, lambda _ctx: probe_marketplace(url, ca_bundle=bundle), name="probe marketplace"
-        ).success(answered).run_in_background()
+        CoreOp(None, lambda _ctx: probe_marketplace(market), name="probe marketplace").success(
+            answered
+        ).run_in_background()
 
     def update_settings(self, **changes: object) -> None:
         """Apply changed settings now, tell whoever shows them, and save a copy on the worker."""
         old, new = self.settings, replace(self.settings, **changes)  # type: ignore[arg-type]
         self.settings = new
         self.sig_settings_changed.emit()
-        if (new.marketplace_url, new.ca_bundle) != (old.marketplace_url, old.ca_bundle):
+        if _connection(new) != _connection(old):
             self.reachability = None
             self.sig_reachability.emit(None)
             self.check_reachability()
@@ -223,3 +217,8 @@ class AppState(QObject):
             self.embedded.stop()
         if self.store is not None:
             self.store.close()
+
+
+def _connection(settings: Settings) -> tuple[object, ...]:
+    """The settings that change how the marketplace is reached: a change probes it again."""
+    return (settings.marketplace_url, settings.ca_bundle, settings.pins, settings.proxy)

@@ -14,11 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
+from portal.auth.identity import ClientIdentity, client_identity
 from portal.auth.loopback import LoopbackReceiver
 from portal.auth.tokens import Tokens, TokenStore
 from portal.cancel import CancelToken
 from portal.errors import ErrorKind, PortalError
 from portal.i18n import _
+from portal.paths import DataDir
+from portal.settings import Settings
 
 if TYPE_CHECKING:
     import httpx
@@ -47,22 +50,46 @@ class NetworkError(PortalError):
 
 @dataclass(frozen=True)
 class Marketplace:
-    """Where the marketplace is and which extra CA vouches for it."""
+    """Where the marketplace is, which extra CA vouches for it, and how to connect to it."""
 
     url: str
     ca_bundle: Path | None = None
     name: str | None = None  # a stable name for one whose URL changes (the embedded sandbox)
+    identity: ClientIdentity | None = None
+    pins: tuple[str, ...] = ()
+    proxy: str | None = None
 
     @property
     def account(self) -> str:
         """What its sign-in is filed under in the keyring."""
         return self.name or self.url
 
-    def client(self) -> httpx.Client:
+    def client(self, *, timeout: float | None = None) -> httpx.Client:
         """An HTTPS client for this marketplace."""
         from portal.sync.http import marketplace_client
 
-        return marketplace_client(self.url, ca_bundle=self.ca_bundle)
+        return marketplace_client(
+            self.url,
+            ca_bundle=self.ca_bundle,
+            identity=self.identity,
+            pins=self.pins,
+            proxy=self.proxy,
+            timeout=timeout,
+        )
+
+
+def configured_marketplace(data_dir: DataDir, settings: Settings) -> Marketplace | None:
+    """The marketplace the settings name, with this data dir's client certificate (when one is
+    imported), the pins and the proxy; None when none is configured."""
+    if not settings.marketplace_url:
+        return None
+    return Marketplace(
+        settings.marketplace_url,
+        Path(settings.ca_bundle) if settings.ca_bundle else None,
+        identity=client_identity(data_dir),
+        pins=settings.pins,
+        proxy=settings.proxy,
+    )
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -137,6 +164,7 @@ def sign_in_with_device_code(
             )
     except httpx.HTTPError as exc:
         raise _unreachable(market, exc) from exc
+    _raise_refusal(started)
     offer = _json(started)
     if started.status_code != 200 or "device_code" not in offer:
         raise NetworkError(
@@ -220,6 +248,7 @@ def _token_request(market: Marketplace, form: dict[str, str]) -> Tokens:
             response = client.post("/oauth/token", data={**form, "client_id": CLIENT_ID})
     except httpx.HTTPError as exc:
         raise _unreachable(market, exc) from exc
+    _raise_refusal(response)
     body = _json(response)
     if response.status_code in (400, 401) and body.get("error"):
         raise AuthError(
@@ -238,12 +267,25 @@ def _token_request(market: Marketplace, form: dict[str, str]) -> Tokens:
     return Tokens(body["access_token"], body["refresh_token"], datetime.now(UTC) + lifetime)
 
 
-def _unreachable(market: Marketplace, exc: Exception) -> NetworkError:
+def _unreachable(market: Marketplace, exc: Exception) -> PortalError:
+    from portal.sync.refusals import RefusedError, refusal_of
+
+    refused = refusal_of(exc)
+    if refused is not None:
+        return RefusedError(refused)
     return NetworkError(
         _("The marketplace at {url} could not be reached ({problem}).").format(
             url=market.url, problem=type(exc).__name__
         )
     )
+
+
+def _raise_refusal(response: httpx.Response) -> None:
+    from portal.sync.refusals import RefusedError, refusal_in
+
+    refused = refusal_in(response)
+    if refused is not None:
+        raise RefusedError(refused)
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

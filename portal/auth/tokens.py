@@ -73,16 +73,20 @@ class TokenStore:
 
     @staticmethod
     def _keyring() -> KeyringBackend:
-        """The OS keyring, or a plain explanation of why there is none."""
-        from portal.about import keyring_backend, keyring_usable
-
-        backend = keyring_backend()
-        if not keyring_usable(backend):
-            raise NoKeyringError(
-                _(
-                    "No OS keyring is available to keep your sign-in safe ({backend}). Install "
-                    "and unlock one (GNOME Keyring or KWallet on Linux; macOS and Windows have "
-                    "one built in), then sign in again. Tokens are never stored in plain text."
-                ).format(backend=type(backend).__name__)
+        return os_keyring(
+            _(
+                "No OS keyring is available to keep your sign-in safe ({backend}). Install "
+                "and unlock one (GNOME Keyring or KWallet on Linux; macOS and Windows have "
+                "one built in), then sign in again. Tokens are never stored in plain text."
             )
-        return backend
+        )
+
+
+def os_keyring(refusal: str) -> KeyringBackend:
+    """The OS keyring, or NoKeyringError with `refusal` (which may name the {backend})."""
+    from portal.about import keyring_backend, keyring_usable
+
+    backend = keyring_backend()
+    if not keyring_usable(backend):
+        raise NoKeyringError(refusal.format(backend=type(backend).__name__))
+    return backend

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from portal import __version__
 from portal.sandbox import batch, device, oauth, partners, plugins, uploads
 from portal.sandbox.chaos import Chaos
+from portal.sandbox.mtls import RequireClientCertificate
 from portal.sandbox.problems import PROBLEM_JSON, Problem, install_problem_handlers
 from portal.sandbox.store import open_store
 
@@ -35,8 +36,13 @@ def create_app(
     chaos_retry_after: int = 1,
     chaos_slow_seconds: float = 0.2,
     upload_dir: Path | None = None,
+    require_client_cert: bool = False,
 ) -> FastAPI:
-    """The FastAPI application of the sandbox marketplace, keeping its records at `database_url`."""
+    """The FastAPI application of the sandbox marketplace, keeping its records at `database_url`.
+
+    `require_client_cert` refuses requests that came without a client certificate; the server
+    must then ask for one (`mtls.tls_options`).
+    """
     app = FastAPI(
         title=API_TITLE,
         version=API_VERSION,
@@ -64,6 +70,8 @@ def create_app(
             retry_after=chaos_retry_after,
             slow_seconds=chaos_slow_seconds,
         )
+    if require_client_cert:  # added last, so it runs first: no fault before the refusal
+        app.add_middleware(RequireClientCertificate)
 
     @app.get("/v1/health", tags=["service"])
     def health() -> Health:

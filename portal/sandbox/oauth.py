@@ -21,6 +21,8 @@ from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from portal.sandbox.client_certs import certificate_organisation
+from portal.sandbox.mtls import CERTIFICATE_MISMATCH, peer_certificate
 from portal.sandbox.problems import ProblemError, oauth_error
 from portal.sandbox.store import (
     AuthorizationCode,
@@ -210,13 +212,14 @@ def revoke(db: Db, token: Annotated[str, Form()]) -> dict[str, str]:
     return {}
 
 
-def bearer_user(db: Db, authorization: Annotated[str | None, Header()] = None) -> User:
-    """The user whose live access token came in the Authorization header, else a 401."""
-    return live_token(db, authorization).user
+def bearer_user(
+    request: Request, db: Db, authorization: Annotated[str | None, Header()] = None
+) -> User:
+    """The user whose live access token came in the Authorization header, else a 401.
 
-
-def live_token(db: Session, authorization: str | None) -> Token:
-    """The live access token in an Authorization header value, else a 401."""
+    Over mTLS the token must belong to the organisation of the client certificate: a token
+    copied to another organisation's machine is refused there (403).
+    """
     scheme, _, value = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not value:
         raise ProblemError(
@@ -231,7 +234,16 @@ def live_token(db: Session, authorization: str | None) -> Token:
             "The access token is not valid (expired, revoked or unknown).",
             headers={"WWW-Authenticate": 'Bearer realm="marketplace", error="invalid_token"'},
         )
-    return found
+    certificate = peer_certificate(request)
+    if certificate is not None and (
+        certificate_organisation(certificate) != found.user.organisation_id
+    ):
+        raise ProblemError(
+            403,
+            "The access token belongs to another organisation than the client certificate.",
+            extra={"type": CERTIFICATE_MISMATCH},
+        )
+    return found.user
 
 
 def _redeem_code(

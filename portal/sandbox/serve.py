@@ -5,10 +5,13 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 
 from portal.sandbox.app import create_app
+from portal.sandbox.mtls import tls_options
 from portal.sandbox.seed import seed_demo
 from portal.sandbox.tls import TLSFiles, ensure_tls
 
@@ -31,6 +34,21 @@ def base_url(sock: socket.socket) -> str:
     return f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
 
 
+def server_config(
+    app: FastAPI, tls: TLSFiles, *, require_client_cert: bool, **options: Any
+) -> uvicorn.Config:
+    """uvicorn settings for the sandbox over TLS; mTLS asks for partner-CA client certificates."""
+    return uvicorn.Config(
+        app,
+        ssl_certfile=str(tls.server_cert),
+        ssl_keyfile=str(tls.server_key),
+        lifespan="off",
+        server_header=False,
+        **(tls_options(tls.partner_ca) if require_client_cert else {}),
+        **options,
+    )
+
+
 def serve(
     state_dir: Path,
     *,
@@ -39,6 +57,7 @@ def serve(
     database_url: str | None,
     seed: bool,
     chaos: float,
+    require_client_cert: bool = False,
     announce: Callable[[str, TLSFiles, list[str]], None],
 ) -> None:
     """Serve until interrupted; `announce` gets the URL, TLS files and demo sign-ins once ready."""
@@ -47,16 +66,10 @@ def serve(
         database_url=database_url or f"sqlite:///{state_dir / 'marketplace.sqlite3'}",
         chaos_rate=chaos,
         upload_dir=state_dir / "uploads",
+        require_client_cert=require_client_cert,
     )
     demo_users = seed_demo(app.state.sessions) if seed else []
     sock = listen(host, port)
-    config = uvicorn.Config(
-        app,
-        ssl_certfile=str(tls.server_cert),
-        ssl_keyfile=str(tls.server_key),
-        log_level="warning",
-        lifespan="off",
-        server_header=False,
-    )
+    config = server_config(app, tls, require_client_cert=require_client_cert, log_level="warning")
     announce(base_url(sock), tls, demo_users)
     uvicorn.Server(config).run(sockets=[sock])

@@ -5,13 +5,15 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from portal.i18n import _
+from portal.sync.refusals import Refusal
 
 if TYPE_CHECKING:
     import httpx
+
+    from portal.auth.oauth import Marketplace
 
 
 class Problem(StrEnum):
@@ -22,14 +24,20 @@ class Problem(StrEnum):
     TIMEOUT = "timeout"
     UNTRUSTED = "untrusted"
     UNREACHABLE = "unreachable"
+    UNUSABLE_CERTIFICATE = "unusable_certificate"
+    REFUSED = "refused"
+    CLOSED_AFTER_CERTIFICATE = "closed_after_certificate"
 
 
 @dataclass(frozen=True)
 class Reachability:
-    """The answer of one probe of `url`; `problem` says why it is offline."""
+    """The answer of one probe of `url`; `problem` says why it is offline, `refusal` how a
+    certificate or pin was refused, `detail` what was wrong with the local client certificate."""
 
     url: str | None
     problem: Problem | None = None
+    refusal: Refusal | None = None
+    detail: str = ""
 
     @property
     def online(self) -> bool:
@@ -38,6 +46,10 @@ class Reachability:
 
     def reason(self) -> str:
         """Why it is offline, in the current language (empty when online)."""
+        if self.refusal is not None:
+            return self.refusal.explain()
+        if self.detail:
+            return self.detail
         return {
             None: "",
             Problem.UNCONFIGURED: _("No marketplace is configured."),
@@ -47,35 +59,60 @@ class Reachability:
             Problem.TIMEOUT: _("The marketplace did not answer in time."),
             Problem.UNTRUSTED: _("The marketplace's certificate is not trusted."),
             Problem.UNREACHABLE: _("The marketplace cannot be reached."),
+            Problem.UNUSABLE_CERTIFICATE: _("Your client certificate cannot be used."),
+            Problem.REFUSED: _("The marketplace refused the connection."),
+            Problem.CLOSED_AFTER_CERTIFICATE: _(
+                "The marketplace closed the connection without answering after your client "
+                "certificate was presented: it may have refused the certificate (one its partner "
+                "CA did not issue, or a revoked one). Import your organisation's current "
+                "certificate, or ask the marketplace's operators."
+            ),
         }[self.problem]
 
 
-def probe_marketplace(
-    url: str | None, *, ca_bundle: Path | None = None, timeout: float = 5.0
-) -> Reachability:
+def probe_marketplace(market: Marketplace | None, *, timeout: float = 5.0) -> Reachability:
     """Ask the marketplace's health endpoint; say in which way it failed if it did."""
-    if not url:
-        return Reachability(url, Problem.UNCONFIGURED)
+    if market is None:
+        return Reachability(None, Problem.UNCONFIGURED)
     import httpx
 
+    from portal.auth.identity import IdentityError
+    from portal.auth.tokens import NoKeyringError
     from portal.errors import InputError
-    from portal.sync.http import marketplace_client
+    from portal.sync.refusals import refusal_in, refusal_of
 
+    url = market.url
     try:
-        with marketplace_client(url, ca_bundle=ca_bundle, timeout=timeout) as client:
+        with market.client(timeout=timeout) as client:
             response = client.get("/v1/health")
     except httpx.TimeoutException:
         return Reachability(url, Problem.TIMEOUT)
-    except httpx.ConnectError as exc:
+    except httpx.TransportError as exc:
+        refused = refusal_of(exc)
+        if refused is not None:
+            return Reachability(url, Problem.REFUSED, refused)
+        if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError) and _presented(market):
+            # asyncio servers (uvicorn) drop the TLS alert that would say why
+            return Reachability(url, Problem.CLOSED_AFTER_CERTIFICATE)
         if isinstance(exc.__cause__, ssl.SSLCertVerificationError) or "CERTIFICATE" in str(exc):
             return Reachability(url, Problem.UNTRUSTED)
         return Reachability(url, Problem.UNREACHABLE)
     except httpx.HTTPError:
         return Reachability(url, Problem.UNREACHABLE)
+    except (IdentityError, NoKeyringError) as exc:
+        return Reachability(url, Problem.UNUSABLE_CERTIFICATE, detail=exc.message)
     except InputError:  # the extra CA file is gone or unreadable
         return Reachability(url, Problem.UNTRUSTED)
+    refused = refusal_in(response)
+    if refused is not None:
+        return Reachability(url, Problem.REFUSED, refused)
     healthy = response.status_code == 200 and _says_ok(response)
     return Reachability(url) if healthy else Reachability(url, Problem.NOT_A_MARKETPLACE)
+
+
+def _presented(market: Marketplace) -> bool:
+    """Whether connections to `market` carry a client certificate."""
+    return market.identity is not None and market.identity.cert_file.exists()
 
 
 def _says_ok(response: httpx.Response) -> bool:

@@ -27,6 +27,7 @@ from portal.db.store import Store
 from portal.errors import Cancelled
 from portal.i18n import _
 from portal.sync.http import TransientError, request_with_retries
+from portal.sync.refusals import RefusedError
 
 if TYPE_CHECKING:
     import httpx
@@ -135,7 +136,7 @@ class _Courier:
             response = self._authorised(
                 lambda: _request(client, item.payload, item.idempotency_key, self)
             )
-        except (AuthError, Cancelled):
+        except (AuthError, RefusedError, Cancelled):
             _release(self.store, [item.id])
             raise
         except TransientError as exc:
@@ -168,7 +169,7 @@ class _Courier:
                     cancel=self.cancel,
                 )
             )
-        except (AuthError, Cancelled):
+        except (AuthError, RefusedError, Cancelled):
             _release(self.store, [item.id for item in items])
             raise
         except TransientError as exc:

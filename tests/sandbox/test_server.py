@@ -15,6 +15,7 @@ import httpx
 import pytest
 from cryptography import x509
 
+from portal.auth.oauth import Marketplace
 from portal.sandbox.app import create_app
 from portal.sandbox.tls import ensure_tls
 from portal.sync.connectivity import Problem, probe_marketplace
@@ -71,15 +72,15 @@ def test_probe_says_online_untrusted_unreachable_or_not_a_marketplace(
     sandbox: RunningSandbox,
 ) -> None:
     ca = sandbox.tls.ca_cert
-    assert probe_marketplace(sandbox.url, ca_bundle=ca).online
-    assert probe_marketplace(sandbox.url).problem == Problem.UNTRUSTED
-    assert probe_marketplace(sandbox.url + "/elsewhere", ca_bundle=ca).problem == (
+    assert probe_marketplace(Marketplace(sandbox.url, ca)).online
+    assert probe_marketplace(Marketplace(sandbox.url)).problem == Problem.UNTRUSTED
+    assert probe_marketplace(Marketplace(sandbox.url + "/elsewhere", ca)).problem == (
         Problem.NOT_A_MARKETPLACE
     )
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    assert probe_marketplace(f"https://127.0.0.1:{port}", ca_bundle=ca).problem == (
+    assert probe_marketplace(Marketplace(f"https://127.0.0.1:{port}", ca)).problem == (
         Problem.UNREACHABLE
     )
     assert probe_marketplace(None).problem == Problem.UNCONFIGURED
@@ -124,7 +125,7 @@ def test_serve_command_announces_its_url_and_ca(tmp_path: Path) -> None:
         ca = Path(second.split(": ", 1)[1].strip())
         assert first.startswith("Sandbox marketplace: https://127.0.0.1:")
         assert ca == tmp_path / "sandbox" / "tls" / "ca.pem"
-        assert probe_marketplace(url, ca_bundle=ca).online
+        assert probe_marketplace(Marketplace(url, ca)).online
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(20)

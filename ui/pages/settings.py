@@ -1,4 +1,4 @@
-"""Settings: language, marketplace address, and where this data dir keeps its files."""
+"""Settings: language, how to reach the marketplace, and where this data dir keeps its files."""
 
 from __future__ import annotations
 
@@ -20,10 +20,20 @@ from PySide6.QtWidgets import (
 
 from portal.errors import InputError
 from portal.i18n import _, available_locales, language_name
-from portal.settings import SYSTEM_LANGUAGE, validate_ca_bundle, validate_marketplace_url
+from portal.settings import (
+    SYSTEM_LANGUAGE,
+    validate_ca_bundle,
+    validate_marketplace_url,
+    validate_pin,
+    validate_proxy,
+)
 from ui.operations import CoreOp, OpContext
+from ui.pages.client_certificate import ClientCertificateBox
 from ui.state import AppState
 from ui.widgets import heading
+
+Connection = tuple[str | None, str | None, tuple[str, ...], str | None]
+"""Address, CA file, pins and proxy, as checked."""
 
 
 class SettingsPage(QWidget):
@@ -65,12 +75,30 @@ class SettingsPage(QWidget):
         row.addWidget(self.ca_bundle, 1)
         row.addWidget(choose)
         form.addRow(_("Extra CA certificates"), row)
+        self.pins = QLineEdit(" ".join(state.settings.pins))
+        self.pins.setObjectName("pins")
+        self.pins.setPlaceholderText(_("None: any key its CA vouches for"))
+        self.pins.setToolTip(
+            _(
+                "The marketplace's keys as pin-sha256 values (base64 SHA-256 of the public "
+                "key), separated by spaces. Any other key is refused before anything is sent."
+            )
+        )
+        self.pins.returnPressed.connect(self.save_marketplace)
+        form.addRow(_("Pinned keys"), self.pins)
+        self.proxy = QLineEdit(state.settings.proxy or "")
+        self.proxy.setObjectName("proxy")
+        self.proxy.setPlaceholderText(_("From the environment (HTTPS_PROXY), if set"))
+        self.proxy.returnPressed.connect(self.save_marketplace)
+        form.addRow(_("Proxy"), self.proxy)
         self.marketplace_problem = QLabel()
         self.marketplace_problem.setObjectName("problem")
         self.marketplace_problem.setWordWrap(True)
         self.marketplace_problem.setStyleSheet("color: #b00020;")
         self.marketplace_problem.hide()
         form.addRow("", self.marketplace_problem)
+        self.certificate = ClientCertificateBox(state)
+        form.addRow(self.certificate)
 
         data = state.data_dir
         for label, path in ((_("Data dir"), data.root), (_("Log file"), data.log_file)):
@@ -103,13 +131,18 @@ class SettingsPage(QWidget):
             self.ca_bundle.setText(path)
 
     def save_marketplace(self) -> None:
-        """Check address and CA file as typed (on a worker: it reads the file); save or say why."""
+        """Check address, CA file, pins and proxy as typed (on a worker: it reads the file);
+        save or say why."""
         url_text, bundle_text = self.marketplace.text().strip(), self.ca_bundle.text().strip()
+        pin_texts = self.pins.text().replace(",", " ").split()
+        proxy_text = self.proxy.text().strip()
 
-        def check(_ctx: OpContext) -> tuple[str | None, str | None]:
+        def check(_ctx: OpContext) -> Connection:
             return (
                 validate_marketplace_url(url_text) if url_text else None,
                 validate_ca_bundle(bundle_text) if bundle_text else None,
+                tuple(validate_pin(pin) for pin in pin_texts),
+                validate_proxy(proxy_text) if proxy_text else None,
             )
 
         CoreOp(self, check, name="check connection settings").success(self._save).failure(
@@ -125,10 +158,10 @@ class SettingsPage(QWidget):
         self.marketplace_problem.setText(error.message)
         self.marketplace_problem.show()
 
-    def _save(self, checked: tuple[str | None, str | None]) -> None:
-        url, bundle = checked
+    def _save(self, checked: Connection) -> None:
+        url, bundle, pins, proxy = checked
         self.marketplace_problem.hide()
-        self.state.update_settings(marketplace_url=url, ca_bundle=bundle)
+        self.state.update_settings(marketplace_url=url, ca_bundle=bundle, pins=pins, proxy=proxy)
         status = getattr(self.window(), "statusBar", None)
         if status is not None:
             status().showMessage(_("Settings saved."), 5000)
