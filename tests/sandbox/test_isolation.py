@@ -49,6 +49,7 @@ def test_every_route_is_covered_by_this_matrix() -> None:
         ("POST", "/v1/uploads"),
         ("GET", "/v1/uploads/{upload_id}"),
         ("PATCH", "/v1/uploads/{upload_id}"),
+        ("PUT", "/v1/uploads/{upload_id}"),
         ("POST", "/v1/uploads/{upload_id}/finish"),
         ("POST", "/v1/batch"),
     }, "a new route needs a line in test_another_organisation_sees_nothing"
@@ -88,6 +89,10 @@ def test_another_organisation_sees_nothing(client: httpx.Client) -> None:
             content=b"evil",
             headers={**unsafe(qubit), "Upload-Offset": "0"},
         ).status_code
+        == 404
+    )
+    assert (
+        client.put(f"/v1/uploads/{upload}", content=b"evil", headers=unsafe(qubit)).status_code
         == 404
     )
     assert (
