@@ -352,7 +352,7 @@ def sync(
         for entry in list_outbox(store, limit=1_000_000):
             if entry.state.value in ("failed", "conflict"):
                 click.echo(
-                    f"  #{entry.id} {entry.state.value}: {entry.action} ({entry.last_error})"
+                    f"  #{entry.id} {entry.state.value}: {entry.description} ({entry.last_error})"
                 )
         counts = Counter(entry.state.value for entry in list_outbox(store, limit=1_000_000))
     click.echo(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session
 from portal.db.enums import OutboxState
 from portal.db.models import OutboxItem, PartnerOrganisation
 from portal.db.store import Store
+from portal.i18n import _
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class OutboxEntry:
     id: int
     resource: str
     action: str
+    description: str
     state: OutboxState
     attempts: int
     last_error: str | None
@@ -69,6 +73,7 @@ def list_outbox(store: Store, *, limit: int = 500) -> list[OutboxEntry]:
                 id=item.id,
                 resource=item.resource,
                 action=item.action,
+                description=describe(item.payload),
                 state=item.state,
                 attempts=item.attempts,
                 last_error=item.last_error,
@@ -76,6 +81,35 @@ def list_outbox(store: Store, *, limit: int = 500) -> list[OutboxEntry]:
             )
             for item in session.scalars(query)
         ]
+
+
+def describe(payload: dict[str, Any]) -> str:
+    """What a queued request does, in words, for the Sync page and `sync --status`."""
+    method, path, body = payload.get("method", ""), payload.get("path", ""), payload.get("body")
+    fields = _Fields({k: str(v) for k, v in body.items()} if isinstance(body, dict) else {})
+    for (verb, pattern), words in _DESCRIPTIONS.items():
+        found = pattern.fullmatch(path)
+        if verb == method and found:
+            return words().format_map(_Fields({**fields, **found.groupdict()}))
+    return f"{method} {path}"
+
+
+class _Fields(dict[str, str]):
+    """Values for a description; one the request does not carry shows as "?"."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+_DESCRIPTIONS: dict[tuple[str, re.Pattern[str]], Callable[[], str]] = {
+    ("POST", re.compile(r"/v1/marketplace/plugins")): lambda: _("List the plugin {name}"),
+    ("PATCH", re.compile(r"/v1/marketplace/plugins/(?P<plugin>[^/]+)")): lambda: _(
+        "Change the listing of {plugin}"
+    ),
+    ("POST", re.compile(r"/v1/marketplace/plugins/(?P<plugin>[^/]+)/versions")): lambda: _(
+        "Submit version {version} of {plugin}"
+    ),
+}
 
 
 def retry_item(store: Store, item_id: int) -> bool:

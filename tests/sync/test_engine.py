@@ -431,3 +431,19 @@ def test_a_stuck_item_is_sent_again_or_discarded(
     report = sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
     assert report.delivered == 1
     assert discard_item(store, first.id) is False
+
+
+def test_queued_actions_are_described_in_words() -> None:
+    from portal.sync.outbox import describe
+
+    plugins = "/v1/marketplace/plugins"
+    assert describe({"method": "POST", "path": plugins, "body": {"name": "ocr"}}) == (
+        "List the plugin ocr"
+    )
+    assert describe({"method": "PATCH", "path": f"{plugins}/ocr", "body": {}}) == (
+        "Change the listing of ocr"
+    )
+    version = {"method": "POST", "path": f"{plugins}/ocr/versions", "body": {"version": "1.2.0"}}
+    assert describe(version) == "Submit version 1.2.0 of ocr"
+    assert describe({**version, "body": None}) == "Submit version ? of ocr"
+    assert describe({"method": "DELETE", "path": "/v1/other"}) == "DELETE /v1/other"
