@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import case, select
@@ -28,6 +30,14 @@ class OutboxEntry:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class FileToUpload:
+    """A local file an item uploads before its request, and the SHA-256 it must still have."""
+
+    path: Path
+    sha256: str
+
+
 def enqueue(
     session: Session,
     *,
@@ -36,24 +46,32 @@ def enqueue(
     path: str,
     body: dict[str, Any] | None = None,
     if_match: str | None = None,
+    uploads: Mapping[str, FileToUpload] | None = None,
 ) -> OutboxItem:
     """Queue one marketplace request in the caller's transaction, with its own idempotency key.
 
     Items of one `resource` are delivered in the order they were queued, and only for the partner
-    organisation signed in when they were queued (any, if none was).
+    organisation signed in when they were queued (any, if none was). Each of `uploads` is sent
+    first (resumably, also across restarts); its upload id then goes into the body under its key.
     """
     organisation = session.scalar(select(PartnerOrganisation.remote_id).limit(1))
+    payload: dict[str, Any] = {
+        "method": method,
+        "path": path,
+        "body": body,
+        "if_match": if_match,
+        "organisation": organisation,
+    }
+    if uploads:
+        payload["uploads"] = {
+            field: {"file": str(upload.path.absolute()), "sha256": upload.sha256, "id": None}
+            for field, upload in uploads.items()
+        }
     item = OutboxItem(
         idempotency_key=str(uuid.uuid4()),
         resource=resource,
         action=f"{method} {path}",
-        payload={
-            "method": method,
-            "path": path,
-            "body": body,
-            "if_match": if_match,
-            "organisation": organisation,
-        },
+        payload=payload,
     )
     session.add(item)
     return item

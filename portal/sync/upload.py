@@ -44,9 +44,12 @@ def upload_file(
     cancel: CancelToken,
     resume: str | None = None,
     started: Callable[[str], object] = lambda _upload_id: None,
-    chunk_size: int = CHUNK,
+    chunk_size: int | None = None,
 ) -> Uploaded:
-    """Send `path`, continuing upload `resume` where the server has it; `started` gets a new id."""
+    """Send `path`, continuing upload `resume` where the server has it; `started` gets a new id.
+
+    Chunks are `chunk_size` bytes, by default CHUNK as it is when called.
+    """
     import httpx
     from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
     from tenacity import wait_random_exponential as backoff
@@ -71,7 +74,7 @@ def upload_file(
                 cancel.raise_if_cancelled()
                 progress(offset, size, _("Uploading {name}…").format(name=path.name))
                 source.seek(offset)
-                chunk = source.read(min(chunk_size, size - offset))
+                chunk = source.read(min(chunk_size or CHUNK, size - offset))
                 if not chunk:
                     raise InputError(
                         _("The file {path} became shorter while it was uploading.").format(
@@ -100,7 +103,7 @@ def upload_file(
                 _expect(answer, 200, market)
                 offset = int(answer.headers["Upload-Offset"])
         progress(size, size, _("Checking {name}…").format(name=path.name))
-        digest = _sha256(path, cancel)
+        digest = sha256_of(path, cancel)
         done = client.post(
             f"/v1/uploads/{upload_id}/finish",
             json={"sha256": digest},
@@ -162,7 +165,8 @@ def _expect(answer: httpx.Response, status: int, market: Marketplace) -> None:
         )
 
 
-def _sha256(path: Path, cancel: CancelToken) -> str:
+def sha256_of(path: Path, cancel: CancelToken) -> str:
+    """The file's SHA-256 in hex, read a block at a time."""
     digest = hashlib.sha256()
     with path.open("rb") as source:
         while block := source.read(1024 * 1024):
