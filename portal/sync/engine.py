@@ -53,6 +53,7 @@ class SyncReport:
     needs_attention: int = 0
     conflicts: int = 0
     postponed: int = 0
+    reviews_changed: int = 0
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -76,7 +77,11 @@ def sync(
     progress: Progress,
     cancel: CancelToken,
 ) -> SyncReport:
-    """Deliver every due outbox item; a resource whose item could not go waits for the next run."""
+    """Deliver every due outbox item; a resource whose item could not go waits for the next run.
+
+    Then read the review status of the plugin versions waiting for one, so the app shows it.
+    """
+    from portal.plugins.publish import refresh_review_status
     from portal.sync.profile import fetch_profile, save_profile
 
     report = SyncReport()
@@ -106,6 +111,11 @@ def sync(
                 if resource in courier.blocked or not lane:
                     done += len(lane)
                     del lanes[resource]
+    try:
+        report.reviews_changed = refresh_review_status(store, market, tokens)
+    except NetworkError as exc:  # delivered all the same; the status is read at the next sync
+        log.warning("review status not read: %s", exc.message)
+        report.errors.append(exc.message)
     progress(total, total, _("Sync finished."))
     return report
 
