@@ -60,6 +60,16 @@ def _file(request: Request, upload: UploadSession) -> Path:
     return folder / f"{upload.id}.part"
 
 
+def finished_upload(request: Request, db: Db, user: User, upload_id: str) -> Path:
+    """The file of the caller's finished upload `upload_id`, for an endpoint that consumes it."""
+    upload = _find(db, user, upload_id)
+    if upload.sha256 is None:
+        raise ProblemError(409, f"The upload {upload_id!r} is not finished.")
+    path = _file(request, upload)
+    path.touch()  # an empty upload never wrote its file
+    return path
+
+
 def _find(db: Db, user: User, upload_id: str) -> UploadSession:
     upload = db.get(UploadSession, upload_id)
     if upload is None or upload.organisation_id != user.organisation_id:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import case, select
@@ -32,6 +33,14 @@ class OutboxEntry:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class FileToUpload:
+    """A local file an item uploads before its request, and the SHA-256 it must still have."""
+
+    path: Path
+    sha256: str
+
+
 def enqueue(
     session: Session,
     *,
@@ -40,24 +49,32 @@ def enqueue(
     path: str,
     body: dict[str, Any] | None = None,
     if_match: str | None = None,
+    uploads: Mapping[str, FileToUpload] | None = None,
 ) -> OutboxItem:
     """Queue one marketplace request in the caller's transaction, with its own idempotency key.
 
     Items of one `resource` are delivered in the order they were queued, and only for the partner
-    organisation signed in when they were queued (any, if none was).
+    organisation signed in when they were queued (any, if none was). Each of `uploads` is sent
+    first (resumably, also across restarts); its upload id then goes into the body under its key.
     """
     organisation = session.scalar(select(PartnerOrganisation.remote_id).limit(1))
+    payload: dict[str, Any] = {
+        "method": method,
+        "path": path,
+        "body": body,
+        "if_match": if_match,
+        "organisation": organisation,
+    }
+    if uploads:
+        payload["uploads"] = {
+            field: {"file": str(upload.path.absolute()), "sha256": upload.sha256, "id": None}
+            for field, upload in uploads.items()
+        }
     item = OutboxItem(
         idempotency_key=str(uuid.uuid4()),
         resource=resource,
         action=f"{method} {path}",
-        payload={
-            "method": method,
-            "path": path,
-            "body": body,
-            "if_match": if_match,
-            "organisation": organisation,
-        },
+        payload=payload,
     )
     session.add(item)
     return item
@@ -109,6 +126,7 @@ _DESCRIPTIONS: dict[tuple[str, re.Pattern[str]], Callable[[], str]] = {
     ("POST", re.compile(r"/v1/marketplace/plugins/(?P<plugin>[^/]+)/versions")): lambda: _(
         "Submit version {version} of {plugin}"
     ),
+    ("POST", re.compile(r"/v1/partners/me/keys")): lambda: _("Register the signing key {key_id}"),
 }
 
 

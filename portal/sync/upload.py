@@ -45,9 +45,12 @@ def upload_file(
     cancel: CancelToken,
     resume: str | None = None,
     started: Callable[[str], object] = lambda _upload_id: None,
-    chunk_size: int = CHUNK,
+    chunk_size: int | None = None,
 ) -> Uploaded:
-    """Send `path`, continuing upload `resume` where the server has it; `started` gets a new id."""
+    """Send `path`, continuing upload `resume` where the server has it; `started` gets a new id.
+
+    Chunks are `chunk_size` bytes, by default CHUNK as it is when called.
+    """
     import httpx
     from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
     from tenacity import wait_random_exponential as backoff
@@ -71,7 +74,7 @@ def upload_file(
         with path.open("rb") as source:
             while offset < size:
                 cancel.raise_if_cancelled()
-                length = min(chunk_size, size - offset)
+                length = min(chunk_size or CHUNK, size - offset)
                 retrying = Retrying(
                     stop=stop_after_attempt(TRIES),
                     wait=backoff(multiplier=0.2, max=10),
@@ -104,7 +107,7 @@ def upload_file(
                     digest, hashed = reader.digest, offset + length
                 offset = int(answer.headers["Upload-Offset"])
         progress(size, size, _("Checking {name}…").format(name=path.name))
-        checksum = digest.hexdigest() if hashed == size else _sha256(path, cancel)
+        checksum = digest.hexdigest() if hashed == size else sha256_of(path, cancel)
         done = client.post(
             f"/v1/uploads/{upload_id}/finish",
             json={"sha256": checksum},
@@ -213,7 +216,8 @@ def _expect(answer: httpx.Response, status: int, market: Marketplace) -> None:
         )
 
 
-def _sha256(path: Path, cancel: CancelToken) -> str:
+def sha256_of(path: Path, cancel: CancelToken) -> str:
+    """The file's SHA-256 in hex, read a block at a time."""
     digest = hashlib.sha256()
     with path.open("rb") as source:
         while block := source.read(1024 * 1024):
