@@ -37,6 +37,7 @@ class _Gutter(QWidget):
     def __init__(self, view: CodeView) -> None:
         super().__init__(view)
         self.view = view
+        self.setLayoutDirection(Qt.LayoutDirection.LeftToRight)  # numbers sit beside the code
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
         return QSize(self.view.gutter_width(), 0)
@@ -94,7 +95,7 @@ class CodeView(QPlainTextEdit):
                     top,
                     self._gutter.width() - 6,
                     height,
-                    Qt.AlignmentFlag.AlignRight,
+                    Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignAbsolute,
                     format_number(block.blockNumber() + 1),
                 )
             top += round(self.blockBoundingRect(block).height())

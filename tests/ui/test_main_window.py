@@ -53,7 +53,7 @@ def test_adding_a_plugin_folder_updates_every_page(
     qtbot.waitUntil(lambda: plugins.table.rowCount() == 1)
     _settle(qtbot)
     assert plugins.stack.currentWidget() is plugins.views
-    assert plugins.views.currentWidget() is plugins.table
+    assert plugins.views.currentWidget() is plugins.list
     assert plugins.table.item(0, 0).text() == "ocr-connector"
     assert plugins.table.item(0, 1).text() == str(folder)
     assert shell.window.statusBar().currentMessage() == "Added ocr-connector."

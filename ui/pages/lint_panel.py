@@ -51,16 +51,24 @@ class LintPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
-        hint = QLabel(_("Double-click a finding, or press Enter, to open the file at its line."))
-        hint.setObjectName("hint")
-        hint.setWordWrap(True)
-        layout.addWidget(hint)
+        self.clean = QLabel(_("Nothing to fix: every lint rule passes."))
+        self.clean.setObjectName("lintClean")
+        self.clean.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(self.clean, 1)
+        self.hint = QLabel(
+            _("Double-click a finding, or press Enter, to open the file at its line.")
+        )
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        layout.addWidget(self.hint)
+        self.clean.hide()
 
     def set_folder(self, folder: Path) -> None:
         """Show another project: forget the old findings, and lint the new folder."""
         self.folder = folder
-        self.show_findings([])
-        self.summary.setText("")
+        self.findings = []
+        self.table.set_rows([])
+        self.clean.hide()
         self.run()
 
     def run(self) -> None:
@@ -117,6 +125,9 @@ class LintPanel(QWidget):
             item = self.table.item(row, 0)
             item.setIcon(icons[found[item.data(Qt.ItemDataRole.UserRole)].rule.severity])
         self.table.resizeRowsToContents()
+        self.table.setVisible(bool(found))
+        self.hint.setVisible(bool(found))
+        self.clean.setVisible(not found)
         errors = sum(1 for f in found if f.rule.severity is Severity.ERROR)
         warnings = len(found) - errors
         self.summary.setText(_summary(errors, warnings))

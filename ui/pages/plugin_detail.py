@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -87,6 +87,8 @@ class ProjectDetail(QWidget):
         self.folder_label.setText(f'<a href="folder">{_html(str(folder))}</a>')
         self.folder_label.setToolTip(_("Show the folder in the file manager"))
         self.tabs.setCurrentWidget(self.editor)
+        self.tabs.setTabText(self.tabs.indexOf(self.lint), _("Lint"))
+        self.tabs.setTabIcon(self.tabs.indexOf(self.lint), QIcon())
         self.editor.open(folder / MANIFEST_NAME)
         self.lint.set_folder(folder)
         self.versions.set_project(project_id, folder)

@@ -74,15 +74,13 @@ class ManifestEditor(QWidget):
         self.splitter = QSplitter()
         self.splitter.addWidget(scroll)
         self.splitter.addWidget(self.yaml)
-        self.splitter.setStretchFactor(0, 1)
-        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([1000, 1000])  # half each, whatever the window's width
 
         self.state_label = QLabel()
         self.state_label.setObjectName("manifestState")
         self.state_label.setWordWrap(True)
         self.problems = QListWidget()
         self.problems.setObjectName("manifestProblems")
-        self.problems.setMaximumHeight(self.fontMetrics().lineSpacing() * 6)
         self.problems.itemActivated.connect(self._problem_activated)
         self.problems.hide()
 
@@ -258,6 +256,10 @@ class ManifestEditor(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, (problem.line, problem.column))
             self.problems.addItem(item)
         self.problems.setVisible(bool(result.problems))
+        if result.problems:  # as tall as its lines, up to five, so the editor keeps the room
+            rows = min(len(result.problems), 5)
+            frame = 2 * self.problems.frameWidth()
+            self.problems.setFixedHeight(self.problems.sizeHintForRow(0) * rows + frame + 2)
         if result.values is None:
             text = _("The YAML cannot be read, so the form is locked: correct the text.")
         elif result.problems:

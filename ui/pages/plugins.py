@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QStandardPaths, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QStackedWidget, QToolButton
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from portal.i18n import _, format_datetime, format_number
 from ui.dialogs import ask
@@ -59,8 +66,18 @@ class PluginsPage(Page):
         remove.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         remove.triggered.connect(self.remove_selected)
         self.table.addAction(remove)
+        self.list = QWidget()
+        column = QVBoxLayout(self.list)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.table, 1)
+        hint = QLabel(
+            _("Double-click a project, or press Enter, to edit, lint, pack and publish it.")
+        )
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        column.addWidget(hint)
         self.views = QStackedWidget()
-        self.views.addWidget(self.table)
+        self.views.addWidget(self.list)
         self.detail: ProjectDetail | None = None
         self._projects: dict[int, ProjectSummary] = {}
         self.install(
@@ -211,7 +228,7 @@ class PluginsPage(Page):
 
     def show_list(self) -> None:
         """Back to the list of projects."""
-        self.views.setCurrentWidget(self.table)
+        self.views.setCurrentWidget(self.list)
         for button in self._buttons:
             button.show()
         self.table.setFocus()
