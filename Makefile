@@ -66,6 +66,8 @@ schemas: setup
 bench: setup
 	QT_QPA_PLATFORM=$${QT_QPA_PLATFORM:-offscreen} $(BIN)/python tests/benchmarks/startup.py
 	$(BIN)/python tests/benchmarks/sync_outbox.py
+	$(BIN)/python tests/benchmarks/upload.py
+	$(BIN)/python tests/benchmarks/plugin_pack.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache locales/*/LC_MESSAGES/*.mo

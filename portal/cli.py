@@ -352,7 +352,7 @@ def sync(
         for entry in list_outbox(store, limit=1_000_000):
             if entry.state.value in ("failed", "conflict"):
                 click.echo(
-                    f"  #{entry.id} {entry.state.value}: {entry.action} ({entry.last_error})"
+                    f"  #{entry.id} {entry.state.value}: {entry.description} ({entry.last_error})"
                 )
         counts = Counter(entry.state.value for entry in list_outbox(store, limit=1_000_000))
     click.echo(
@@ -466,6 +466,12 @@ def sandbox() -> None:
     help="Require a client certificate from the sandbox's partner CA (mTLS), and tokens of "
     "the certificate's organisation.",
 )
+@click.option(
+    "--until-stdin-closes",
+    is_flag=True,
+    hidden=True,
+    help="Stop when standard input closes: the app that started this server has exited.",
+)
 @click.pass_obj
 def sandbox_serve(
     obj: CliContext,
@@ -475,6 +481,7 @@ def sandbox_serve(
     seed_demo: bool,
     chaos: float,
     require_client_cert: bool,
+    until_stdin_closes: bool,
 ) -> None:
     """Serve the sandbox marketplace over HTTPS until interrupted."""
     from portal.sandbox.seed import DEMO_PASSWORD
@@ -510,6 +517,7 @@ def sandbox_serve(
             seed=seed_demo,
             chaos=chaos,
             require_client_cert=require_client_cert,
+            until_stdin_closes=until_stdin_closes,
             announce=announce,
         )
     except KeyboardInterrupt:  # uvicorn re-raises the Ctrl+C it shut down on; that is a clean stop

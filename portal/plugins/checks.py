@@ -59,8 +59,8 @@ PINNED = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9,._-]+\])?\s*===?\
 class LintLimits:
     """Sizes a plugin may reach; the safe reader's limits bound what a package may hold."""
 
-    max_file_bytes: int = 512 << 20
-    max_total_bytes: int = 2 << 30
+    max_file_bytes: int = 2 << 30  # model weights are large; the package as a whole is bounded
+    max_total_bytes: int = DEFAULT_LIMITS.max_total_bytes
     max_files: int = DEFAULT_LIMITS.max_entries - 1  # one entry is kept for SHA256SUMS
 
 

@@ -7,25 +7,29 @@ from typing import TYPE_CHECKING, Protocol
 
 import click
 
-from portal.i18n import _, format_number
+from portal.i18n import _, format_datetime, format_number
 from portal.paths import DataDir
 from portal.plugins.templates import TEMPLATES
 
 if TYPE_CHECKING:
+    from portal.db.store import Store
     from portal.plugins.pack import PackResult
+    from portal.plugins.publish import VersionStatus
+    from portal.settings import Settings
 
 FORMATS = ("text", "json", "sarif")
 
 
-class _HasDataDir(Protocol):
+class _Context(Protocol):
     """The part of the CLI context these commands use (portal.cli is not imported here)."""
 
     data_dir: DataDir
+    settings: Settings
 
 
 @click.group()
 def plugin() -> None:
-    """Plugins: make, lint, pack, sign, verify and inspect marketplace packages."""
+    """Plugins: make, lint, pack, sign, verify, inspect and publish marketplace packages."""
 
 
 @plugin.command("new")
@@ -148,9 +152,14 @@ def _record(data_dir: DataDir, project: int, result: PackResult, *, signed: bool
 @click.pass_context
 def keygen(ctx: click.Context, replace: bool) -> None:
     """Make your Ed25519 signing key; its passphrase goes to the OS keyring."""
+    from portal.db.store import Store
     from portal.plugins.keys import generate_signing_key
+    from portal.plugins.publish import queue_key_registration
 
-    made = generate_signing_key(_data_dir(ctx), replace=replace)
+    data_dir = _data_dir(ctx)
+    made = generate_signing_key(data_dir, replace=replace)
+    with Store.open(data_dir) as store:
+        queue_key_registration(store, data_dir)
     click.echo(_("Made a signing key."))
     click.echo(
         _("Private key: {path} (encrypted; the passphrase is in the OS keyring)").format(
@@ -163,6 +172,7 @@ def keygen(ctx: click.Context, replace: bool) -> None:
         )
     )
     click.echo(_("Key id:      {key}").format(key=made.key_id))
+    click.echo(_("The public key is registered with the marketplace at the next sync."))
 
 
 @plugin.command("verify")
@@ -233,6 +243,105 @@ def inspect(extract: Path | None, package: Path) -> None:
         )
 
 
+@plugin.command("publish")
+@click.option(
+    "--sync/--no-sync",
+    "sync_now",
+    default=True,
+    show_default=True,
+    help="Send it right away when signed in, or leave it in the outbox for the next sync.",
+)
+@click.argument("package", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def publish(ctx: click.Context, sync_now: bool, package: Path) -> None:
+    """Publish a signed package (with its FILE.sig.json) to the marketplace, through the outbox."""
+    from portal.db.enums import OutboxState
+    from portal.db.store import Store
+    from portal.plugins.publish import list_versions, queue_publish
+
+    data_dir = _data_dir(ctx)
+    with Store.open(data_dir) as store:
+        queued = queue_publish(store, data_dir, package)
+        click.echo(
+            _("Queued {name} {version} for publishing (outbox item #{id}).").format(
+                name=queued.name, version=queued.version, id=queued.outbox_item_id
+            )
+        )
+        if sync_now:
+            _sync_now(ctx, store)
+        else:
+            click.echo(_("It is sent at the next sync (`aic-portal sync`)."))
+        shown = [v for v in list_versions(store, name=queued.name) if v.version == queued.version]
+    for version in shown:
+        _echo_version(version)
+        if version.delivery == OutboxState.FAILED:
+            ctx.exit(1)
+
+
+@plugin.command("status")
+@click.argument("name", required=False)
+@click.pass_context
+def status(ctx: click.Context, name: str | None) -> None:
+    """List packaged versions (of plugin NAME) with their marketplace review status."""
+    from portal.db.store import Store
+    from portal.plugins.publish import list_versions
+
+    with Store.open(_data_dir(ctx)) as store:
+        versions = list_versions(store, name=name)
+    if not versions:
+        click.echo(_("No packaged versions yet."))
+    for version in versions:
+        _echo_version(version)
+
+
+def _sync_now(ctx: click.Context, store: Store) -> None:
+    """Sync when a marketplace is configured and signed in; otherwise say when it goes."""
+    from portal.auth.oauth import configured_marketplace
+    from portal.auth.tokens import TokenStore
+    from portal.cancel import CancelToken, no_progress
+    from portal.errors import ErrorKind, PortalError
+    from portal.sync.engine import sync
+
+    obj: _Context = ctx.find_root().obj
+    market = configured_marketplace(obj.data_dir, obj.settings)
+    later = _("It is sent at the next sync (`aic-portal sync`).")
+    if market is None:
+        click.echo(_("No marketplace is configured.") + " " + later)
+        return
+    tokens = TokenStore(obj.data_dir.keyring_service, market.account)
+    try:
+        if tokens.load() is None:
+            click.echo(_("You are not signed in.") + " " + later)
+            return
+        report = sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
+    except PortalError as exc:
+        if exc.kind == ErrorKind.CANCELLED:
+            raise
+        click.echo(_("Not sent now: {problem}").format(problem=exc.message) + " " + later)
+        return
+    click.echo(report.summary())
+
+
+def _echo_version(version: VersionStatus) -> None:
+    from portal.db.enums import OutboxState
+
+    line = _("{name} {version}: review status {status}").format(
+        name=version.name, version=version.version, status=version.review_status.value
+    )
+    if version.published_at is not None:
+        line += " " + _("(submitted {date})").format(date=format_datetime(version.published_at))
+    click.echo(line)
+    if version.delivery in (OutboxState.PENDING, OutboxState.IN_FLIGHT):
+        click.echo("  " + _("waiting in the outbox (item #{id})").format(id=version.outbox_item_id))
+    elif version.delivery in (OutboxState.FAILED, OutboxState.CONFLICT):
+        click.echo(
+            "  "
+            + _("needs attention (outbox item #{id}): {problem}").format(
+                id=version.outbox_item_id, problem=version.problem
+            )
+        )
+
+
 def _data_dir(ctx: click.Context) -> DataDir:
-    obj: _HasDataDir = ctx.find_root().obj
+    obj: _Context = ctx.find_root().obj
     return obj.data_dir

@@ -26,8 +26,10 @@ PACKAGE_SUFFIX = ".aicpkg"
 CHUNK = 1 << 20
 ZIP_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest time a ZIP entry can carry
 FILE_MODE = 0o100644 << 16
-SAMPLE_BYTES = 64 * 1024
+SAMPLE_BYTES = 4 * 1024  # enough to tell text from noise; more costs time on many small files
 STORE_ABOVE_RATIO = 0.9  # a sample that deflates to more than this is not worth deflating
+# Fast deflate: about 2.4x the speed of zlib's default level for packages ~25% bigger (text).
+DEFLATE_LEVEL = 1
 # Already compressed, or noise to deflate: weights, images, media, archives.
 STORED_SUFFIXES = frozenset(
     {
@@ -71,7 +73,7 @@ def compress_type(item: PluginFile) -> int:
         return zipfile.ZIP_STORED
     with open(item.source, "rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
-    if len(zlib.compress(sample, 6)) > STORE_ABOVE_RATIO * len(sample):
+    if len(zlib.compress(sample, DEFLATE_LEVEL)) > STORE_ABOVE_RATIO * len(sample):
         return zipfile.ZIP_STORED
     return zipfile.ZIP_DEFLATED
 
@@ -162,6 +164,7 @@ def unpackable_names(files: list[PluginFile]) -> Iterator[tuple[str, str]]:
 def _entry(name: str, stamp: Stamp, method: int, size: int) -> zipfile.ZipInfo:
     info = zipfile.ZipInfo(name, date_time=stamp)
     info.compress_type = method
+    info._compresslevel = DEFLATE_LEVEL  # type: ignore[attr-defined]  # ZipFile.open(info, "w") reads it
     info.create_system = 3  # Unix, so the permission bits below mean the same everywhere
     info.external_attr = FILE_MODE
     info.file_size = size  # lets zipfile choose ZIP64 up front for huge files

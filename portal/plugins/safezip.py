@@ -41,7 +41,7 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 class Limits:
     """How much a package may hold before it is refused as a bomb or an abuse of the reader."""
 
-    max_entries: int = 10_000
+    max_entries: int = 50_000
     max_total_bytes: int = 4 << 30
     max_ratio: float = 250.0
     ratio_floor: int = 1 << 20  # smaller entries may compress as well as they like

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Literal
+from weakref import WeakValueDictionary
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -62,6 +63,7 @@ def create_app(
     app.state.api_routes = [
         r for router in routers for r in router.routes if isinstance(r, APIRoute)
     ]
+    app.state.upload_locks = WeakValueDictionary()
     app.state.upload_dir = upload_dir or Path(tempfile.gettempdir()) / "aic-sandbox-uploads"
     if chaos_rate > 0:
         app.add_middleware(

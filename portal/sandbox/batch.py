@@ -105,7 +105,14 @@ def _answer(app: FastAPI, db: Session, user: User, item: BatchRequest, body: byt
         result = endpoint(**arguments)
     except ProblemError as exc:
         savepoint.commit() if exc.keep_changes else savepoint.rollback()
-        return _problem(exc.status, path, detail=exc.detail, headers=exc.headers, extra=exc.extra)
+        return _problem(
+            exc.status,
+            path,
+            detail=exc.detail,
+            headers=exc.headers,
+            errors=exc.errors,
+            extra=exc.extra,
+        )
     except ValidationError as exc:
         savepoint.rollback()
         return _problem(

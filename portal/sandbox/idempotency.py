@@ -40,6 +40,20 @@ async def attempt(
     )
 
 
+async def streamed_attempt(
+    request: Request,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> Attempt:
+    """Like `attempt` for a body too big to hold: fingerprint its method, path, length and
+    offset instead of its bytes."""
+    if not idempotency_key:
+        raise ProblemError(400, "Unsafe requests need an Idempotency-Key header.")
+    described = " ".join(request.headers.get(h, "") for h in ("content-length", "upload-offset"))
+    return Attempt(
+        idempotency_key, fingerprint(request.method, request.url.path, described.encode())
+    )
+
+
 def fingerprint(method: str, path: str, body: bytes) -> str:
     """What a request asks, the same whether it came alone or in a batch (JSON is normalised)."""
     try:

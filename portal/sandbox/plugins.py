@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -14,7 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from portal.sandbox.idempotency import Attempt, attempt, replay, respond
 from portal.sandbox.oauth import Db, bearer_user
 from portal.sandbox.problems import ProblemError
-from portal.sandbox.store import Plugin, PluginRelease, User
+from portal.sandbox.review import check_submission
+from portal.sandbox.store import Plugin, PluginRelease, SigningKey, User
+from portal.sandbox.uploads import finished_upload
 
 router = APIRouter(prefix="/v1/marketplace/plugins", tags=["plugins"])
 
@@ -44,10 +46,11 @@ class PluginChange(BaseModel):
 
 
 class ReleaseCreate(BaseModel):
-    """A version submitted for review."""
+    """A version submitted for review: finished uploads of its package and DSSE signature."""
 
     version: str = Field(pattern=SEMVER, max_length=64)
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    package_upload: str = Field(min_length=1, max_length=32)
+    signature_upload: str = Field(min_length=1, max_length=32)
 
 
 class Release(BaseModel):
@@ -91,13 +94,31 @@ def _etag(plugin: Plugin) -> str:
     return f'"{plugin.id}-{plugin.revision}"'
 
 
-def _find(db: Db, user: User, name: str) -> Plugin:
-    plugin = db.scalars(
+def _lookup(db: Db, user: User, name: str) -> Plugin | None:
+    return db.scalars(
         select(Plugin).where(Plugin.organisation_id == user.organisation_id, Plugin.name == name)
     ).first()
+
+
+def _find(db: Db, user: User, name: str) -> Plugin:
+    plugin = _lookup(db, user, name)
     if plugin is None:  # another organisation's plugin is as invisible as a missing one
         raise ProblemError(404, f"Your organisation has no plugin named {name!r}.")
     return plugin
+
+
+def _read(plugin: Plugin) -> PluginOut:
+    """The listing as it is now; then the sandbox's automatic review runs on it.
+
+    A version passed the signature, hash, manifest and lint checks when it was submitted, so the
+    review approves it: a read shows a new version `in_review` and the next one `approved`.
+    The ETag stays: it guards the partner's own edits of the listing.
+    """
+    shown = _out(plugin)
+    for release in plugin.versions:
+        if release.review_status == "in_review":
+            release.review_status = "approved"
+    return shown
 
 
 @router.get("")
@@ -106,7 +127,7 @@ def list_plugins(db: Db, user: Caller) -> list[PluginOut]:
     plugins = db.scalars(
         select(Plugin).where(Plugin.organisation_id == user.organisation_id).order_by(Plugin.name)
     )
-    return [_out(p) for p in plugins]
+    return [_read(p) for p in plugins]
 
 
 @router.post("", status_code=201, response_model=PluginOut)
@@ -136,7 +157,7 @@ def create_plugin(db: Db, user: Caller, unsafe: Unsafe, body: PluginCreate) -> R
 def get_plugin(db: Db, user: Caller, name: str) -> JSONResponse:
     """One plugin, with the ETag to send back in If-Match."""
     plugin = _find(db, user, name)
-    return JSONResponse(_out(plugin).model_dump(mode="json"), headers={"ETag": _etag(plugin)})
+    return JSONResponse(_read(plugin).model_dump(mode="json"), headers={"ETag": _etag(plugin)})
 
 
 @router.patch("/{name}", response_model=PluginOut)
@@ -169,17 +190,49 @@ def change_plugin(
 
 @router.post("/{name}/versions", status_code=201, response_model=PluginOut)
 def submit_version(
-    db: Db, user: Caller, unsafe: Unsafe, name: str, body: ReleaseCreate
+    request: Request, db: Db, user: Caller, unsafe: Unsafe, name: str, body: ReleaseCreate
 ) -> Response:
-    """Submit a version for review."""
+    """Submit a signed package for review; a new plugin's listing is made from its manifest.
+
+    The package is read as hostile input, its signature checked with a key the organisation
+    registered, its files against its SHA256SUMS, its manifest against `name` and the version,
+    and it is linted as `aic-portal plugin lint` would; any failure is a 422 saying which.
+    """
     if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
         return replayed
-    plugin = _find(db, user, name)
-    if any(r.version == body.version for r in plugin.versions):
+    plugin = _lookup(db, user, name)
+    if plugin is not None and any(r.version == body.version for r in plugin.versions):
         raise ProblemError(409, f"Version {body.version} of {name!r} was already submitted.")
-    plugin.versions.append(PluginRelease(version=body.version, sha256=body.sha256))
+    package = finished_upload(request, db, user, body.package_upload)
+    signature = finished_upload(request, db, user, body.signature_upload)
+    keys = {
+        key.key_id: key.public_key
+        for key in db.scalars(
+            select(SigningKey).where(SigningKey.organisation_id == user.organisation_id)
+        )
+    }
+    checked = check_submission(package, signature, name=name, version=body.version, keys=keys)
+    if plugin is None:
+        meta = checked.manifest.metadata
+        plugin = Plugin(
+            organisation_id=user.organisation_id,
+            name=name,
+            display_name=meta.display_name,
+            description=meta.description,
+            revision=0,  # the version below makes it 1
+            versions=[],
+        )
+        db.add(plugin)
+    plugin.versions.append(
+        PluginRelease(version=body.version, sha256=checked.sha256, review_status="in_review")
+    )
     plugin.revision += 1
-    db.flush()
+    try:
+        db.flush()
+    except IntegrityError as exc:  # the same name or version, submitted at the same moment
+        raise ProblemError(
+            409, f"Version {body.version} of {name!r} was already submitted."
+        ) from exc
     return respond(
         db,
         user.organisation_id,

@@ -35,7 +35,8 @@ class Problem(BaseModel):
 class ProblemError(Exception):
     """Raised by an endpoint to answer with a problem; `extra` adds members (OAuth's `error`).
 
-    `keep_changes` commits what the request did before failing (revoking a stolen token family).
+    `keep_changes` commits what the request did before failing (revoking a stolen token family);
+    `errors` lists each thing found wrong (lint findings of a submitted package).
     """
 
     def __init__(
@@ -46,10 +47,11 @@ class ProblemError(Exception):
         headers: dict[str, str] | None = None,
         extra: dict[str, str] | None = None,
         keep_changes: bool = False,
+        errors: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status, self.detail, self.headers, self.extra = status, detail, headers, extra
-        self.keep_changes = keep_changes
+        self.keep_changes, self.errors = keep_changes, errors
 
 
 def oauth_error(
@@ -114,7 +116,12 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ProblemError)
     return problem_response(
-        request, exc.status, detail=exc.detail, headers=exc.headers, extra=exc.extra
+        request,
+        exc.status,
+        detail=exc.detail,
+        errors=exc.errors,
+        headers=exc.headers,
+        extra=exc.extra,
     )
 
 

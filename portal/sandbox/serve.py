@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -58,9 +60,12 @@ def serve(
     seed: bool,
     chaos: float,
     require_client_cert: bool = False,
+    until_stdin_closes: bool = False,
     announce: Callable[[str, TLSFiles, list[str]], None],
 ) -> None:
-    """Serve until interrupted; `announce` gets the URL, TLS files and demo sign-ins once ready."""
+    """Serve until interrupted (or, with `until_stdin_closes`, until the process that started
+    this one closes our standard input, which the system does when it exits in any way);
+    `announce` gets the URL, TLS files and demo sign-ins once ready."""
     tls = ensure_tls(state_dir / "tls")
     app = create_app(
         database_url=database_url or f"sqlite:///{state_dir / 'marketplace.sqlite3'}",
@@ -72,4 +77,13 @@ def serve(
     sock = listen(host, port)
     config = server_config(app, tls, require_client_cert=require_client_cert, log_level="warning")
     announce(base_url(sock), tls, demo_users)
-    uvicorn.Server(config).run(sockets=[sock])
+    server = uvicorn.Server(config)
+    if until_stdin_closes:
+        threading.Thread(target=_stop_at_end_of_input, args=(server,), daemon=True).start()
+    server.run(sockets=[sock])
+
+
+def _stop_at_end_of_input(server: uvicorn.Server) -> None:
+    while sys.stdin.buffer.read(4096):
+        pass
+    server.should_exit = True

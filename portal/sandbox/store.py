@@ -168,6 +168,17 @@ class UploadSession(SandboxBase):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
+class SigningKey(SandboxBase):
+    """A partner's Ed25519 public key for package signatures; a key belongs to one organisation."""
+
+    __tablename__ = "signing_keys"
+
+    key_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the raw key
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    public_key: Mapped[str] = mapped_column(Text)  # PEM
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
 class Plugin(SandboxBase):
     """A plugin listed by an organisation; `revision` makes its ETag."""
 

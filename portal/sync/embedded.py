@@ -24,7 +24,10 @@ _URL = re.compile(r"https://(?:127\.0\.0\.1|\[::1\]):\d+")
 
 
 class EmbeddedSandbox:
-    """Starts `aic-portal sandbox serve --port 0 --seed-demo` for a data dir and stops it."""
+    """Starts `aic-portal sandbox serve --port 0 --seed-demo` for a data dir and stops it.
+
+    The server stops by itself when this app ends in any way, a crash or a kill included.
+    """
 
     def __init__(self, data_dir: DataDir) -> None:
         self.data_dir = data_dir
@@ -37,7 +40,7 @@ class EmbeddedSandbox:
             start = [str(cli)]
         else:
             start = [sys.executable, "-m", "portal.cli"]
-        args = ["sandbox", "serve", "--port", "0", "--seed-demo"]
+        args = ["sandbox", "serve", "--port", "0", "--seed-demo", "--until-stdin-closes"]
         return [*start, "--data-dir", str(self.data_dir.root), *args]
 
     def start(self, *, cancel: CancelToken, timeout: float = START_TIMEOUT_S) -> Marketplace:
@@ -48,7 +51,7 @@ class EmbeddedSandbox:
                 self.command(),
                 stdout=subprocess.PIPE,
                 stderr=log,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,  # never written; closed when this app ends, however
                 text=True,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )

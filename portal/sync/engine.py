@@ -13,21 +13,24 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from itertools import islice
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, or_, select
 
-from portal.auth.oauth import AuthError, Marketplace, access_token
+from portal.auth.oauth import AuthError, Marketplace, NetworkError, access_token
 from portal.auth.tokens import TokenStore
 from portal.cancel import CancelToken, Progress
 from portal.db.enums import OutboxState
 from portal.db.models import OutboxItem
 from portal.db.store import Store
-from portal.errors import Cancelled
+from portal.errors import Cancelled, InputError
 from portal.i18n import _
 from portal.sync.http import TransientError, request_with_retries
 from portal.sync.refusals import RefusedError
+from portal.sync.upload import sha256_of, upload_file
 
 if TYPE_CHECKING:
     import httpx
@@ -50,6 +53,7 @@ class SyncReport:
     needs_attention: int = 0
     conflicts: int = 0
     postponed: int = 0
+    reviews_changed: int = 0
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -73,13 +77,19 @@ def sync(
     progress: Progress,
     cancel: CancelToken,
 ) -> SyncReport:
-    """Deliver every due outbox item; a resource whose item could not go waits for the next run."""
+    """Deliver every due outbox item; a resource whose item could not go waits for the next run.
+
+    Then read the review status of the plugin versions waiting for one, so the app shows it.
+    """
+    from portal.plugins.publish import refresh_review_status
     from portal.sync.profile import fetch_profile, save_profile
 
     report = SyncReport()
     who = fetch_profile(market, tokens)
     save_profile(store, who)
-    courier = _Courier(store, market, tokens, report, cancel, access_token(market, tokens))
+    courier = _Courier(
+        store, market, tokens, report, cancel, progress, access_token(market, tokens)
+    )
     lanes: dict[str, deque[int]] = {}
     for item_id, resource in _due(store):
         lanes.setdefault(resource, deque()).append(item_id)
@@ -101,7 +111,12 @@ def sync(
                 if resource in courier.blocked or not lane:
                     done += len(lane)
                     del lanes[resource]
-        progress(total, total, _("Sync finished."))
+    try:
+        report.reviews_changed = refresh_review_status(store, market, tokens)
+    except NetworkError as exc:  # delivered all the same; the status is read at the next sync
+        log.warning("review status not read: %s", exc.message)
+        report.errors.append(exc.message)
+    progress(total, total, _("Sync finished."))
     return report
 
 
@@ -115,10 +130,12 @@ class _Courier:
         tokens: TokenStore,
         report: SyncReport,
         cancel: CancelToken,
+        progress: Progress,
         bearer: str,
     ) -> None:
         self.store, self.market, self.tokens = store, market, tokens
         self.report, self.cancel, self.bearer = report, cancel, bearer
+        self.progress = progress
         self.blocked: set[str] = set()
         self.batches = True  # until the marketplace says it has no /v1/batch
 
@@ -132,16 +149,24 @@ class _Courier:
                 self._send_one(client, item)
 
     def _send_one(self, client: httpx.Client, item: OutboxItem) -> None:
+        import httpx
+
         try:
+            payload = self._uploaded(item) if item.payload.get("uploads") else item.payload
             response = self._authorised(
-                lambda: _request(client, item.payload, item.idempotency_key, self)
+                lambda: _request(client, payload, item.idempotency_key, self)
             )
         except (AuthError, RefusedError, Cancelled):
             _release(self.store, [item.id])
             raise
-        except TransientError as exc:
+        except InputError as exc:  # a file to upload is gone or changed: only the user can help
             self.blocked.add(item.resource)
-            _postpone(self.store, [item.id], str(exc), self.report)
+            _give_up(self.store, item, exc.message, self.report)
+            return
+        except (TransientError, NetworkError, httpx.TransportError) as exc:
+            self.blocked.add(item.resource)
+            reason = exc.message if isinstance(exc, NetworkError) else str(exc)
+            _postpone(self.store, [item.id], reason or type(exc).__name__, self.report)
             return
         self._settle(
             [(item, response.status_code, _problem_detail(response), response.headers.get("etag"))]
@@ -194,6 +219,27 @@ class _Courier:
         for item in alone:
             self._send_one(client, item)
 
+    def _uploaded(self, item: OutboxItem) -> dict[str, Any]:
+        """Upload the item's files, continuing the uploads it started (before a restart too), and
+        return its payload with the upload ids in the body."""
+        body = dict(item.payload.get("body") or {})
+        for name, spec in item.payload["uploads"].items():
+            path = Path(spec["file"])
+            _check_unchanged(path, spec["sha256"], self.cancel)
+            done = upload_file(
+                self.market,
+                self.tokens,
+                path,
+                progress=self.progress,
+                cancel=self.cancel,
+                resume=spec["id"],
+                started=partial(_keep_upload_id, self.store, item.id, name),
+            )
+            if done.sha256 != spec["sha256"]:
+                raise InputError(_changed(path))
+            body[name] = done.upload_id
+        return {**item.payload, "body": body}
+
     def _authorised(self, send: Callable[[], httpx.Response]) -> httpx.Response:
         """Send; on a 401 (token expired early or revoked) refresh once and send again."""
         response = send()
@@ -242,8 +288,10 @@ def _not_batchable(answer: dict[str, Any]) -> bool:
 
 
 def _fits_batch(item: OutboxItem) -> bool:
-    """Small JSON writes go in batches; anything bigger goes alone."""
+    """Small JSON writes go in batches; anything bigger, or with files to upload, goes alone."""
     payload = item.payload
+    if payload.get("uploads"):
+        return False
     body = json.dumps(payload.get("body"), separators=(",", ":"))
     return payload["method"] in BATCH_METHODS and len(body) <= BATCH_BODY_BYTES
 
@@ -322,6 +370,53 @@ def _request(
         headers=headers,
         cancel=courier.cancel,
     )
+
+
+def _check_unchanged(path: Path, sha256: str, cancel: CancelToken) -> None:
+    """Refuse to upload a file that is gone or is no longer the one queued."""
+    try:
+        digest = sha256_of(path, cancel)
+    except OSError as exc:
+        raise InputError(
+            _(
+                "The file {path} to upload cannot be read ({problem}); put it back, or discard "
+                "this item and queue the change again."
+            ).format(path=path, problem=exc.strerror or exc)
+        ) from exc
+    if digest != sha256:
+        raise InputError(_changed(path))
+
+
+def _changed(path: Path) -> str:
+    return _(
+        "The file {path} changed after it was queued for upload; discard this item and queue "
+        "the change again."
+    ).format(path=path)
+
+
+def _keep_upload_id(store: Store, item_id: int, name: str, upload_id: str) -> None:
+    """Commit a new upload's id at once: a restarted app continues it instead of starting over."""
+    with store.session() as session, session.begin():
+        item = session.get(OutboxItem, item_id)
+        if item is not None:
+            uploads = item.payload["uploads"]
+            uploads = {**uploads, name: {**uploads[name], "id": upload_id}}
+            item.payload = {**item.payload, "uploads": uploads}
+
+
+def _give_up(store: Store, sent: OutboxItem, reason: str, report: SyncReport) -> None:
+    """The item needs the user's attention; its uploads start afresh if it is sent again."""
+    with store.session() as session, session.begin():
+        item = session.get(OutboxItem, sent.id)
+        if item is None:
+            return
+        item.attempts += 1
+        item.state, item.last_error = OutboxState.FAILED, reason
+        if uploads := item.payload.get("uploads"):
+            fresh = {name: {**spec, "id": None} for name, spec in uploads.items()}
+            item.payload = {**item.payload, "uploads": fresh}
+    report.needs_attention += 1
+    report.errors.append(f"{sent.action}: {reason}")
 
 
 def _postpone(store: Store, item_ids: list[int], reason: str, report: SyncReport) -> None:

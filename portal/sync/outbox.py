@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import case, select
@@ -13,6 +16,7 @@ from sqlalchemy.orm import Session
 from portal.db.enums import OutboxState
 from portal.db.models import OutboxItem, PartnerOrganisation
 from portal.db.store import Store
+from portal.i18n import _
 
 
 @dataclass(frozen=True)
@@ -22,10 +26,19 @@ class OutboxEntry:
     id: int
     resource: str
     action: str
+    description: str
     state: OutboxState
     attempts: int
     last_error: str | None
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class FileToUpload:
+    """A local file an item uploads before its request, and the SHA-256 it must still have."""
+
+    path: Path
+    sha256: str
 
 
 def enqueue(
@@ -36,24 +49,32 @@ def enqueue(
     path: str,
     body: dict[str, Any] | None = None,
     if_match: str | None = None,
+    uploads: Mapping[str, FileToUpload] | None = None,
 ) -> OutboxItem:
     """Queue one marketplace request in the caller's transaction, with its own idempotency key.
 
     Items of one `resource` are delivered in the order they were queued, and only for the partner
-    organisation signed in when they were queued (any, if none was).
+    organisation signed in when they were queued (any, if none was). Each of `uploads` is sent
+    first (resumably, also across restarts); its upload id then goes into the body under its key.
     """
     organisation = session.scalar(select(PartnerOrganisation.remote_id).limit(1))
+    payload: dict[str, Any] = {
+        "method": method,
+        "path": path,
+        "body": body,
+        "if_match": if_match,
+        "organisation": organisation,
+    }
+    if uploads:
+        payload["uploads"] = {
+            field: {"file": str(upload.path.absolute()), "sha256": upload.sha256, "id": None}
+            for field, upload in uploads.items()
+        }
     item = OutboxItem(
         idempotency_key=str(uuid.uuid4()),
         resource=resource,
         action=f"{method} {path}",
-        payload={
-            "method": method,
-            "path": path,
-            "body": body,
-            "if_match": if_match,
-            "organisation": organisation,
-        },
+        payload=payload,
     )
     session.add(item)
     return item
@@ -69,6 +90,7 @@ def list_outbox(store: Store, *, limit: int = 500) -> list[OutboxEntry]:
                 id=item.id,
                 resource=item.resource,
                 action=item.action,
+                description=describe(item.payload),
                 state=item.state,
                 attempts=item.attempts,
                 last_error=item.last_error,
@@ -76,6 +98,36 @@ def list_outbox(store: Store, *, limit: int = 500) -> list[OutboxEntry]:
             )
             for item in session.scalars(query)
         ]
+
+
+def describe(payload: dict[str, Any]) -> str:
+    """What a queued request does, in words, for the Sync page and `sync --status`."""
+    method, path, body = payload.get("method", ""), payload.get("path", ""), payload.get("body")
+    fields = _Fields({k: str(v) for k, v in body.items()} if isinstance(body, dict) else {})
+    for (verb, pattern), words in _DESCRIPTIONS.items():
+        found = pattern.fullmatch(path)
+        if verb == method and found:
+            return words().format_map(_Fields({**fields, **found.groupdict()}))
+    return f"{method} {path}"
+
+
+class _Fields(dict[str, str]):
+    """Values for a description; one the request does not carry shows as "?"."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+_DESCRIPTIONS: dict[tuple[str, re.Pattern[str]], Callable[[], str]] = {
+    ("POST", re.compile(r"/v1/marketplace/plugins")): lambda: _("List the plugin {name}"),
+    ("PATCH", re.compile(r"/v1/marketplace/plugins/(?P<plugin>[^/]+)")): lambda: _(
+        "Change the listing of {plugin}"
+    ),
+    ("POST", re.compile(r"/v1/marketplace/plugins/(?P<plugin>[^/]+)/versions")): lambda: _(
+        "Submit version {version} of {plugin}"
+    ),
+    ("POST", re.compile(r"/v1/partners/me/keys")): lambda: _("Register the signing key {key_id}"),
+}
 
 
 def retry_item(store: Store, item_id: int) -> bool:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from portal.auth.oauth import Marketplace, NetworkError, access_token
 from portal.auth.tokens import TokenStore
@@ -21,7 +21,8 @@ from portal.i18n import _
 if TYPE_CHECKING:
     import httpx
 
-CHUNK = 4 * 1024 * 1024
+CHUNK = 16 * 1024 * 1024
+BLOCK = 1024 * 1024
 TRIES = 6
 
 
@@ -44,9 +45,12 @@ def upload_file(
     cancel: CancelToken,
     resume: str | None = None,
     started: Callable[[str], object] = lambda _upload_id: None,
-    chunk_size: int = CHUNK,
+    chunk_size: int | None = None,
 ) -> Uploaded:
-    """Send `path`, continuing upload `resume` where the server has it; `started` gets a new id."""
+    """Send `path`, continuing upload `resume` where the server has it; `started` gets a new id.
+
+    Chunks are `chunk_size` bytes, by default CHUNK as it is when called.
+    """
     import httpx
     from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
     from tenacity import wait_random_exponential as backoff
@@ -66,18 +70,11 @@ def upload_file(
         if resume is None:
             started(upload_id)
         offset = _offset(client, auth, upload_id)
+        digest, hashed = hashlib.sha256(), 0  # hashed while sent, as long as it goes in order
         with path.open("rb") as source:
             while offset < size:
                 cancel.raise_if_cancelled()
-                progress(offset, size, _("Uploading {name}…").format(name=path.name))
-                source.seek(offset)
-                chunk = source.read(min(chunk_size, size - offset))
-                if not chunk:
-                    raise InputError(
-                        _("The file {path} became shorter while it was uploading.").format(
-                            path=path
-                        )
-                    )
+                length = min(chunk_size or CHUNK, size - offset)
                 retrying = Retrying(
                     stop=stop_after_attempt(TRIES),
                     wait=backoff(multiplier=0.2, max=10),
@@ -85,29 +82,39 @@ def upload_file(
                     sleep=cancel.sleep,
                     reraise=True,
                 )
+                reader = _ChunkReader(
+                    source,
+                    path,
+                    (offset, length, size),
+                    hashed_before=digest if hashed == offset else None,
+                    progress=progress,
+                    cancel=cancel,
+                )
                 for attempt in retrying:
                     with attempt:
-                        answer = _append(client, auth, upload_id, offset, chunk)
+                        answer = _append(client, auth, upload_id, reader)
                         if answer.status_code == 401:  # the token expired during a long upload
                             bearer = auth["Authorization"].removeprefix("Bearer ")
                             fresh = access_token(market, tokens, rejected=bearer)
                             auth = {"Authorization": f"Bearer {fresh}"}
-                            answer = _append(client, auth, upload_id, offset, chunk)
+                            answer = _append(client, auth, upload_id, reader)
                 sent += 1
                 if answer.status_code == 409 and "Upload-Offset" in answer.headers:
                     offset = int(answer.headers["Upload-Offset"])  # the server knows better
                     continue
                 _expect(answer, 200, market)
+                if reader.digest is not None:
+                    digest, hashed = reader.digest, offset + length
                 offset = int(answer.headers["Upload-Offset"])
         progress(size, size, _("Checking {name}…").format(name=path.name))
-        digest = _sha256(path, cancel)
+        checksum = digest.hexdigest() if hashed == size else sha256_of(path, cancel)
         done = client.post(
             f"/v1/uploads/{upload_id}/finish",
-            json={"sha256": digest},
+            json={"sha256": checksum},
             headers={**auth, "Idempotency-Key": f"{upload_id}-finish"},
         )
         _expect(done, 200, market)
-    return Uploaded(upload_id, size, digest, sent)
+    return Uploaded(upload_id, size, checksum, sent)
 
 
 def _create(client: httpx.Client, auth: dict[str, str], size: int) -> str:
@@ -135,18 +142,65 @@ def _offset(client: httpx.Client, auth: dict[str, str], upload_id: str) -> int:
 
 
 def _append(
-    client: httpx.Client, auth: dict[str, str], upload_id: str, offset: int, chunk: bytes
+    client: httpx.Client, auth: dict[str, str], upload_id: str, reader: _ChunkReader
 ) -> httpx.Response:
     return client.patch(
         f"/v1/uploads/{upload_id}",
-        content=chunk,
+        content=reader.blocks(),
         headers={
             **auth,
-            "Upload-Offset": str(offset),
+            "Upload-Offset": str(reader.offset),
+            "Content-Length": str(reader.length),
             "Content-Type": "application/offset+octet-stream",
-            "Idempotency-Key": f"{upload_id}-{offset}-{len(chunk)}",
+            "Idempotency-Key": f"{upload_id}-{reader.offset}-{reader.length}",
         },
     )
+
+
+class _ChunkReader:
+    """One chunk streamed from the file in small blocks, so memory stays flat at any size."""
+
+    def __init__(
+        self,
+        source: BinaryIO,
+        path: Path,
+        span: tuple[int, int, int],
+        *,
+        hashed_before: hashlib._Hash | None,
+        progress: Progress,
+        cancel: CancelToken,
+    ) -> None:
+        self.source, self.path = source, path
+        self.offset, self.length, self.size = span
+        self.hashed_before = hashed_before  # the file's digest up to here, when sent in order
+        self.progress, self.cancel = progress, cancel
+        self.digest: hashlib._Hash | None = None  # ...and with this chunk, once all of it went
+
+    def blocks(self) -> Iterator[bytes]:
+        """The chunk's bytes (again from its start on each try); a file that shrank meanwhile
+        is an error, not a short upload."""
+        running = self.hashed_before.copy() if self.hashed_before is not None else None
+        self.source.seek(self.offset)
+        left = self.length
+        while left:
+            self.cancel.raise_if_cancelled()
+            block = self.source.read(min(BLOCK, left))
+            if not block:
+                raise InputError(
+                    _("The file {path} became shorter while it was uploading.").format(
+                        path=self.path
+                    )
+                )
+            left -= len(block)
+            if running is not None:
+                running.update(block)
+            self.progress(
+                self.offset + self.length - left,
+                self.size,
+                _("Uploading {name}…").format(name=self.path.name),
+            )
+            yield block
+        self.digest = running
 
 
 def _expect(answer: httpx.Response, status: int, market: Marketplace) -> None:
@@ -162,7 +216,8 @@ def _expect(answer: httpx.Response, status: int, market: Marketplace) -> None:
         )
 
 
-def _sha256(path: Path, cancel: CancelToken) -> str:
+def sha256_of(path: Path, cancel: CancelToken) -> str:
+    """The file's SHA-256 in hex, read a block at a time."""
     digest = hashlib.sha256()
     with path.open("rb") as source:
         while block := source.read(1024 * 1024):

@@ -6,12 +6,16 @@ import uuid
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from portal.plugins.dsse import key_id
 from portal.sandbox.app import create_app
 from tests.sandbox.test_oauth import exchange, sign_in
 from tests.sandbox_server import RunningSandbox
 
 PLUGINS = "/v1/marketplace/plugins"
+KEYS = "/v1/partners/me/keys"
 
 
 def bearer(client: httpx.Client, email: str) -> dict[str, str]:
@@ -41,6 +45,8 @@ def test_every_route_is_covered_by_this_matrix() -> None:
     assert routes == {
         ("GET", "/v1/health"),
         ("GET", "/v1/partners/me"),
+        ("GET", KEYS),
+        ("POST", KEYS),
         ("GET", PLUGINS),
         ("POST", PLUGINS),
         ("GET", f"{PLUGINS}/{{name}}"),
@@ -49,6 +55,7 @@ def test_every_route_is_covered_by_this_matrix() -> None:
         ("POST", "/v1/uploads"),
         ("GET", "/v1/uploads/{upload_id}"),
         ("PATCH", "/v1/uploads/{upload_id}"),
+        ("PUT", "/v1/uploads/{upload_id}"),
         ("POST", "/v1/uploads/{upload_id}/finish"),
         ("POST", "/v1/batch"),
     }, "a new route needs a line in test_another_organisation_sees_nothing"
@@ -72,15 +79,15 @@ def test_another_organisation_sees_nothing(client: httpx.Client) -> None:
         headers={**unsafe(qubit), "If-Match": etag},
     )
     assert change.status_code == 404
-    version = client.post(
-        f"{PLUGINS}/{name}/versions",
-        json={"version": "6.6.6", "sha256": "0" * 64},
-        headers=unsafe(qubit),
-    )
-    assert version.status_code == 404
     assert client.get("/v1/partners/me", headers=qubit).json()["name"] == "Qubit Forge"
 
     upload = client.post("/v1/uploads", json={"size": 4}, headers=unsafe(lagos)).json()["id"]
+    version = client.post(
+        f"{PLUGINS}/{name}/versions",
+        json={"version": "6.6.6", "package_upload": upload, "signature_upload": upload},
+        headers=unsafe(qubit),
+    )
+    assert version.status_code == 404 and "no upload" in version.json()["detail"]
     assert client.get(f"/v1/uploads/{upload}", headers=qubit).status_code == 404
     assert (
         client.patch(
@@ -88,6 +95,10 @@ def test_another_organisation_sees_nothing(client: httpx.Client) -> None:
             content=b"evil",
             headers={**unsafe(qubit), "Upload-Offset": "0"},
         ).status_code
+        == 404
+    )
+    assert (
+        client.put(f"/v1/uploads/{upload}", content=b"evil", headers=unsafe(qubit)).status_code
         == 404
     )
     assert (
@@ -113,6 +124,15 @@ def test_another_organisation_sees_nothing(client: httpx.Client) -> None:
         headers=qubit,
     )
     assert [answer["status"] for answer in batched.json()["responses"]] == [404]
+
+    key = Ed25519PrivateKey.generate().public_key()
+    pem = key.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    registration = {"public_key": pem, "key_id": key_id(key)}
+    assert client.post(KEYS, json=registration, headers=unsafe(lagos)).status_code == 201
+    assert key_id(key) not in [k["key_id"] for k in client.get(KEYS, headers=qubit).json()]
+    taken = client.post(KEYS, json=registration, headers=unsafe(qubit))
+    assert taken.status_code == 409 and "another organisation" in taken.json()["detail"]
+    assert key_id(key) in [k["key_id"] for k in client.get(KEYS, headers=lagos).json()]
 
     mine = client.get(f"{PLUGINS}/{name}", headers=lagos).json()
     assert mine["description"] == "" and mine["versions"] == []

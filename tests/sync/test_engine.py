@@ -28,6 +28,7 @@ from tests.keyrings import MemoryKeyring
 from tests.sandbox_server import RunningSandbox, fake_browser, running_sandbox
 
 PLUGINS = "/v1/marketplace/plugins"
+NO_UPLOADS = {"package_upload": "missing", "signature_upload": "missing"}
 
 
 @pytest.fixture
@@ -126,7 +127,7 @@ def test_items_of_one_resource_keep_their_order_and_a_refusal_needs_attention(
             resource="plugin/order",
             method="POST",
             path=f"{PLUGINS}/order/versions",
-            body={"version": "1.0.0", "sha256": "a" * 64},
+            body={"version": "1.0.0", **NO_UPLOADS},
         )
         enqueue(
             session,
@@ -151,7 +152,7 @@ def test_items_of_one_resource_keep_their_order_and_a_refusal_needs_attention(
         OutboxState.PENDING,
         OutboxState.DELIVERED,
     ]
-    assert items[0].last_error == "HTTP 404: Your organisation has no plugin named 'order'."
+    assert items[0].last_error == "HTTP 404: Your organisation has no upload 'missing'."
     listed = {p["name"] for p in server_plugins(market, tokens)}
     assert "other" in listed and "order" not in listed
 
@@ -374,7 +375,7 @@ def test_a_refused_item_keeps_blocking_its_resource_on_later_runs(
             resource="plugin/blocked",
             method="POST",
             path=f"{PLUGINS}/x/versions",
-            body={"version": "1.0.0", "sha256": "b" * 64},
+            body={"version": "1.0.0", **NO_UPLOADS},
         )
     for _run in range(2):
         sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
@@ -415,7 +416,7 @@ def test_a_stuck_item_is_sent_again_or_discarded(
             resource="plugin/again",
             method="POST",
             path=f"{PLUGINS}/again/versions",
-            body={"version": "1.0.0", "sha256": "c" * 64},
+            body={"version": "1.0.0", **NO_UPLOADS},
         )
         enqueue(
             session,
@@ -431,3 +432,19 @@ def test_a_stuck_item_is_sent_again_or_discarded(
     report = sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
     assert report.delivered == 1
     assert discard_item(store, first.id) is False
+
+
+def test_queued_actions_are_described_in_words() -> None:
+    from portal.sync.outbox import describe
+
+    plugins = "/v1/marketplace/plugins"
+    assert describe({"method": "POST", "path": plugins, "body": {"name": "ocr"}}) == (
+        "List the plugin ocr"
+    )
+    assert describe({"method": "PATCH", "path": f"{plugins}/ocr", "body": {}}) == (
+        "Change the listing of ocr"
+    )
+    version = {"method": "POST", "path": f"{plugins}/ocr/versions", "body": {"version": "1.2.0"}}
+    assert describe(version) == "Submit version 1.2.0 of ocr"
+    assert describe({**version, "body": None}) == "Submit version ? of ocr"
+    assert describe({"method": "DELETE", "path": "/v1/other"}) == "DELETE /v1/other"

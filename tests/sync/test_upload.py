@@ -6,6 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import httpx
 import pytest
 
 from portal.auth.oauth import Marketplace, NetworkError, access_token
@@ -161,3 +162,40 @@ def test_a_file_that_shrinks_while_uploading_is_a_clear_error(
 
     with pytest.raises(InputError, match="became shorter"):
         upload_file(market, tokens, path, progress=shrink, cancel=CancelToken(), chunk_size=MIB)
+
+
+def test_a_whole_file_can_come_in_one_put_and_must_match_its_announced_size(
+    sandbox: RunningSandbox, data_dir: DataDir, memory_keyring: MemoryKeyring
+) -> None:
+    import uuid
+
+    market, tokens = signed_in(sandbox, data_dir, "ada@lagos-ai.example")
+    auth = {"Authorization": f"Bearer {access_token(market, tokens)}"}
+    body = os.urandom(300_000)
+    with market.client() as client:
+
+        def create(size: int) -> str:
+            made = client.post(
+                "/v1/uploads",
+                json={"size": size},
+                headers={**auth, "Idempotency-Key": str(uuid.uuid4())},
+            )
+            return str(made.json()["id"])
+
+        def put(upload: str, content: bytes, key: str) -> httpx.Response:
+            return client.put(
+                f"/v1/uploads/{upload}", content=content, headers={**auth, "Idempotency-Key": key}
+            )
+
+        upload, key = create(len(body)), str(uuid.uuid4())
+        assert put(upload, body, key).headers["upload-offset"] == str(len(body))
+        assert put(upload, body, key).headers["idempotent-replayed"] == "true"
+        assert put(upload, body, str(uuid.uuid4())).status_code == 409  # already complete
+        finished = client.post(
+            f"/v1/uploads/{upload}/finish",
+            json={"sha256": hashlib.sha256(body).hexdigest()},
+            headers={**auth, "Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert finished.status_code == 200
+        short = put(create(len(body) + 1), body, str(uuid.uuid4()))
+        assert short.status_code == 413 and "announced" in short.json()["detail"]

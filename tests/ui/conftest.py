@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -22,6 +23,9 @@ def shell(qtbot: QtBot, tmp_path: Path) -> Iterator[Shell]:
     qtbot.waitUntil(lambda: started.state.store is not None and not running_operations())
     yield started
     qtbot.waitUntil(lambda: not running_operations())
-    started.window.close()
+    window = started.window
+    window.close()
+    window.deleteLater()  # its pending timers (a debounced check) die with it
+    qtbot.waitUntil(lambda: not shiboken6.isValid(window))
     started.state.close()
     QApplication.instance().setLayoutDirection(Qt.LayoutDirection.LeftToRight)

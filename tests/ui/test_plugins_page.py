@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 import threading
-from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -274,42 +271,23 @@ def test_lint_errors_stop_pack_and_show_the_lint_tab(
     assert detail.versions.versions == {}
 
 
-@dataclass(frozen=True)
-class _Queued:
-    name: str
-    version: str
-    sha256: str
-    outbox_item_id: int
-
-
-def test_publish_queues_the_package_and_syncs(
+def test_publish_queues_the_signed_package_and_syncs(
     shell: Shell,
     qtbot: QtBot,
     plugin: Path,
     memory_keyring: MemoryKeyring,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # portal.plugins.publish is written on another branch; this stands in for it.
-    calls: list[tuple[object, ...]] = []
-    publish = ModuleType("portal.plugins.publish")
-    publish.PublishQueued = _Queued  # type: ignore[attr-defined]
+    from portal.plugins.keys import generate_signing_key
+    from portal.sync.outbox import list_outbox
 
-    def queue_publish(store: object, data_dir: object, package: Path) -> _Queued:
-        calls.append((store, data_dir, package))
-        return _Queued("acme-vision", "0.1.0", "ab" * 32, 1)
-
-    publish.queue_publish = queue_publish  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "portal.plugins.publish", publish)
     synced: list[bool] = []
     monkeypatch.setattr(shell.state, "sync_now", lambda **_kw: synced.append(True))
-
+    generate_signing_key(shell.state.data_dir)
     versions = _open(shell, qtbot, plugin).versions
     versions.pack()
     qtbot.waitUntil(lambda: versions.table.rowCount() == 1)
     _settle(qtbot)
-    from portal.plugins.keys import generate_signing_key
-
-    generate_signing_key(shell.state.data_dir)
     versions.table.selectRow(0)
     versions.sign_action.trigger()
     qtbot.waitUntil(lambda: versions.table.item(0, 3).text() == "Yes")
@@ -318,14 +296,18 @@ def test_publish_queues_the_package_and_syncs(
     versions.publish_action.trigger()
     _answer(versions, qtbot, "publishQuestion", QMessageBox.StandardButton.Yes)
     qtbot.waitUntil(lambda: bool(synced))
+    qtbot.waitUntil(lambda: versions.table.item(0, 4).text() == "Submitted")
     _settle(qtbot)
-    package = plugin.parent / "acme-vision-0.1.0.aicpkg"
-    assert calls == [(shell.state.store, shell.state.data_dir, package)]
     assert (
         shell.window.statusBar()
         .currentMessage()
         .startswith("acme-vision 0.1.0 is queued for publishing")
     )
+    assert shell.state.store is not None
+    actions = [item.resource for item in list_outbox(shell.state.store)]
+    assert "plugin/acme-vision" in actions
+    versions.table.selectRow(0)
+    assert not versions.publish_action.isEnabled()  # sent once; a new version is needed
 
 
 def test_leaving_with_unsaved_changes_asks(shell: Shell, qtbot: QtBot, plugin: Path) -> None:

@@ -184,7 +184,7 @@ class SyncPage(Page):
             [
                 [
                     i.resource,
-                    i.action,
+                    i.description,
                     outbox_state(i.state),
                     (format_number(i.attempts), i.attempts),
                     (format_datetime(i.created_at), i.created_at),
@@ -204,17 +204,17 @@ def _question(entry: OutboxEntry, *, retry: bool, conflict: bool) -> tuple[str, 
         return _("Keep your change"), _(
             "{resource} was changed on the marketplace after you edited it. Write your change "
             "(“{action}”) over the marketplace's version?"
-        ).format(resource=entry.resource, action=entry.action)
+        ).format(resource=entry.resource, action=entry.description)
     if conflict:
         return _("Keep the marketplace's version"), _(
             "{resource} was changed on the marketplace after you edited it. Drop your change "
             "(“{action}”) and keep the marketplace's version?"
-        ).format(resource=entry.resource, action=entry.action)
+        ).format(resource=entry.resource, action=entry.description)
     if retry:
         return None
     return _("Discard this action"), _(
         "Discard “{action}” for {resource}? It will not reach the marketplace."
-    ).format(action=entry.action, resource=entry.resource)
+    ).format(action=entry.description, resource=entry.resource)
 
 
 def _load(store: Store) -> list[OutboxEntry]:
