@@ -112,6 +112,10 @@ class Shell:
         QTimer.singleShot(20, check)
 
     def switch_language(self, code: str) -> None:
+        """Rebuild the window in another language, once unsaved work is saved or dropped."""
+        self.window.when_closable(lambda: self._switch_language(code))
+
+    def _switch_language(self, code: str) -> None:
         """Save the choice, switch catalogs and Qt's locale, and rebuild the window in place."""
         from dataclasses import replace
 

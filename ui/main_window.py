@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -20,6 +21,9 @@ from PySide6.QtWidgets import (
 from portal.i18n import _, format_number, ngettext
 from portal.sync.connectivity import Reachability
 from ui.state import AppState
+
+if TYPE_CHECKING:
+    from ui.pages.plugins import PluginsPage
 
 PAGES = ("dashboard", "plugins", "conformance", "exams", "sync", "settings")
 
@@ -36,6 +40,7 @@ class MainWindow(QMainWindow):
         style = self.style()
         icon = QStyle.StandardPixmap
         self._on_language = on_language
+        self._may_close = False
         entries = [
             (_("Dashboard"), icon.SP_ComputerIcon),
             (_("Plugins"), icon.SP_DirIcon),
@@ -85,8 +90,11 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self, go_actions: list[QAction]) -> None:
         file_menu = self.menuBar().addMenu(_("&File"))
+        new = QAction(_("New plugin from template…"), self)
+        new.triggered.connect(lambda: self._plugins().new_from_template())
+        file_menu.addAction(new)
         add = QAction(_("Add plugin folder…"), self)
-        add.triggered.connect(self._add_plugin_folder)
+        add.triggered.connect(lambda: self._plugins().choose_folder())
         file_menu.addAction(add)
         file_menu.addSeparator()
         quit_action = QAction(_("&Quit"), self)
@@ -154,13 +162,44 @@ class MainWindow(QMainWindow):
         self.page(PAGES[row])
         self.stack.setCurrentIndex(row)
 
-    def _add_plugin_folder(self) -> None:
+    def _plugins(self) -> PluginsPage:
+        """The Plugins page, shown."""
         self.show_page("plugins")
         from ui.pages.plugins import PluginsPage
 
         plugins = self.page("plugins")
         assert isinstance(plugins, PluginsPage)
-        plugins.choose_folder()
+        return plugins
+
+    def when_closable(self, then: Callable[[], None]) -> None:
+        """Run `then` once unsaved work is saved or dropped, as the user says."""
+        from ui.pages.plugins import PluginsPage
+
+        plugins = self._built.get("plugins")
+        if isinstance(plugins, PluginsPage):
+            plugins.maybe_leave(then)
+        else:
+            then()
+
+    def has_unsaved_work(self) -> bool:
+        """Whether closing now would lose edits."""
+        from ui.pages.plugins import PluginsPage
+
+        plugins = self._built.get("plugins")
+        return isinstance(plugins, PluginsPage) and plugins.has_unsaved_work()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        """Ask about unsaved changes first; close once they are saved or dropped."""
+        if self._may_close or not self.has_unsaved_work():
+            super().closeEvent(event)
+            return
+        event.ignore()  # closing again from inside closeEvent does nothing: ask, then close
+
+        def close_now() -> None:
+            self._may_close = True
+            self.close()
+
+        self.when_closable(close_now)
 
     def current_page(self) -> str:
         """The key of the page shown now."""

@@ -55,11 +55,10 @@ class EmptyState(QWidget):
         self.text.setWordWrap(True)
         self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
         inner.addWidget(self.text)
+        self._inner = inner
         self.button: QPushButton | None = None
         if action and on_action:
-            self.button = QPushButton(action)
-            self.button.clicked.connect(on_action)
-            inner.addWidget(self.button, 0, Qt.AlignmentFlag.AlignHCenter)
+            self.button = self.add_button(action, on_action)
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(column, 4)
@@ -68,6 +67,13 @@ class EmptyState(QWidget):
         layout.addStretch(1)
         layout.addLayout(row)
         layout.addStretch(2)
+
+    def add_button(self, text: str, on_click: Callable[[], object]) -> QPushButton:
+        """Offer a way forward, under the text (and under any button offered before)."""
+        button = QPushButton(text)
+        button.clicked.connect(on_click)
+        self._inner.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
+        return button
 
 
 class Card(QFrame):

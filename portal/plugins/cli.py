@@ -13,6 +13,7 @@ from portal.plugins.templates import TEMPLATES
 
 if TYPE_CHECKING:
     from portal.db.store import Store
+    from portal.plugins.pack import PackResult
     from portal.plugins.publish import VersionStatus
     from portal.settings import Settings
 
@@ -96,8 +97,11 @@ def pack(ctx: click.Context, output: Path | None, sign: bool, folder: Path) -> N
         click.echo(as_text(folder, found), nl=False, err=True)
         click.echo(_("Not packed: fix the errors above first."), err=True)
         ctx.exit(1)
-    key = load_signing_key(_data_dir(ctx)) if sign else None  # before the work, not after it
-    target = output or Path.cwd() / load_manifest(folder).manifest.package_name
+    data_dir = _data_dir(ctx)
+    key = load_signing_key(data_dir) if sign else None  # before the work, not after it
+    manifest = load_manifest(folder).manifest
+    project = _packable_project(data_dir, folder, manifest.metadata.version)
+    target = output or Path.cwd() / manifest.package_name
     result = pack_plugin(folder, target, progress=no_progress, cancel=CancelToken())
     click.echo(
         _("Packed {files} files into {path} ({size} bytes).").format(
@@ -108,6 +112,39 @@ def pack(ctx: click.Context, output: Path | None, sign: bool, folder: Path) -> N
     if key is not None:
         signature = sign_package(result.path, key)
         click.echo(_("Signed: {path}").format(path=signature))
+    if project is not None:
+        _record(data_dir, project, result, signed=key is not None)
+
+
+def _packable_project(data_dir: DataDir, folder: Path, version: str) -> int | None:
+    """The app's project for FOLDER, if any, after checking its version may still be packed."""
+    if not data_dir.database.is_file():
+        return None
+    from portal.db.store import Store
+    from portal.plugins.versions import ensure_packable, project_for_folder
+
+    with Store.open(data_dir) as store:
+        project = project_for_folder(store, folder)
+        if project is not None:
+            ensure_packable(store, project, version)
+        return project
+
+
+def _record(data_dir: DataDir, project: int, result: PackResult, *, signed: bool) -> None:
+    """Add the package to the project's versions, as the GUI's Pack does."""
+    from portal.db.store import Store
+    from portal.plugins.versions import mark_signed, record_package
+
+    with Store.open(data_dir) as store:
+        version = record_package(
+            store,
+            project,
+            version=result.manifest.metadata.version,
+            package_path=result.path,
+            sha256=result.sha256,
+        )
+        if signed:
+            mark_signed(store, version.id)
 
 
 @plugin.command("keygen")

@@ -17,7 +17,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from portal.errors import InputError, StorageError
-from portal.i18n import _
+from portal.i18n import _, format_number
 from portal.plugins.manifest import MANIFEST_NAME, StandardPlugin
 
 MAX_MANIFEST_BYTES = 256 * 1024
@@ -102,16 +102,36 @@ def parse_document(data: bytes, source: str) -> CommentedMap:
 
 def read_document(path: Path) -> CommentedMap:
     """The YAML mapping in a manifest file, with its comments."""
+    return parse_document(_read(path), str(path))
+
+
+def read_text(path: Path) -> str | None:
+    """A manifest's text for the editor, or None when the folder has no manifest yet."""
+    if not path.exists():
+        return None
+    data = _read(path)
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise InputError(
+            _("The manifest {path} is larger than {n} bytes.").format(
+                path=path, n=format_number(MAX_MANIFEST_BYTES)
+            )
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(_("The manifest {path} is not UTF-8 text.").format(path=path)) from exc
+
+
+def _read(path: Path) -> bytes:
     try:
         with open(path, "rb") as handle:
-            data = handle.read(MAX_MANIFEST_BYTES + 1)
+            return handle.read(MAX_MANIFEST_BYTES + 1)
     except OSError as exc:
         raise InputError(
             _("The manifest {path} cannot be read: {problem}").format(
                 path=path, problem=exc.strerror or exc
             )
         ) from exc
-    return parse_document(data, str(path))
 
 
 def validate_document(document: CommentedMap, source: str) -> StandardPlugin:
@@ -144,6 +164,50 @@ def load_manifest(folder: Path) -> LoadedManifest:
 def update_manifest(path: Path, changes: Mapping[str, object]) -> StandardPlugin:
     """Set fields by dotted name (None removes one), keep every comment, write only if valid."""
     document = read_document(path)
+    _apply(document, changes)
+    manifest = validate_document(document, str(path))
+    _write_atomically(path, _dump(document).encode("utf-8"))
+    return manifest
+
+
+@dataclass(frozen=True)
+class TextCheck:
+    """An edited manifest text as the editor shows it: values for the form, and every problem."""
+
+    values: dict[str, Any] | None
+    """The plain data, or None when the text is not a YAML mapping (the form cannot show it)."""
+    problems: list[Problem]
+
+
+def check_text(text: str, source: str) -> TextCheck:
+    """Parse and validate editor text; never raises for what the user typed."""
+    try:
+        document = parse_document(text.encode("utf-8"), source)
+        values = _plain(document, [MAX_NODES], source)
+    except ManifestError as exc:
+        return TextCheck(None, exc.problems)
+    try:
+        validate_document(document, source)
+    except ManifestError as exc:
+        return TextCheck(values, exc.problems)
+    return TextCheck(values, [])
+
+
+def edit_text(text: str, changes: Mapping[str, object], source: str) -> str:
+    """The text with fields set by dotted name (None removes one); comments and order stay."""
+    document = parse_document(text.encode("utf-8"), source)
+    _apply(document, changes)
+    return _dump(document)
+
+
+def save_text(path: Path, text: str) -> None:
+    """Write editor text as the manifest; it must be YAML, but may be invalid until finished."""
+    data = text.encode("utf-8")
+    parse_document(data, str(path))
+    _write_atomically(path, data)
+
+
+def _apply(document: CommentedMap, changes: Mapping[str, object]) -> None:
     for dotted, value in changes.items():
         *parents, last = dotted.split(".")
         target = document
@@ -155,11 +219,12 @@ def update_manifest(path: Path, changes: Mapping[str, object]) -> StandardPlugin
             target.pop(last, None)
         else:
             target[last] = value
-    manifest = validate_document(document, str(path))
+
+
+def _dump(document: CommentedMap) -> str:
     buffer = io.StringIO()
     _yaml().dump(document, buffer)
-    _write_atomically(path, buffer.getvalue().encode("utf-8"))
-    return manifest
+    return buffer.getvalue()
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -80,6 +80,11 @@ def generate_signing_key(data_dir: DataDir, *, replace: bool = False) -> Signing
     return SigningKey(private_path, public_path, key_id(key.public_key()))
 
 
+def has_signing_key(data_dir: DataDir) -> bool:
+    """Whether the data dir has a signing key, so the GUI can offer to make one first."""
+    return (data_dir.keys / PRIVATE_NAME).is_file()
+
+
 def load_signing_key(data_dir: DataDir) -> Ed25519PrivateKey:
     """The private key, decrypted with the passphrase from the keyring."""
     path = data_dir.keys / PRIVATE_NAME

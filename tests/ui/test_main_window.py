@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,18 +20,6 @@ from ui.pages.dashboard import DashboardPage
 from ui.pages.plugins import PluginsPage
 from ui.pages.settings import SettingsPage
 from ui.widgets import Card
-
-
-@pytest.fixture
-def shell(qtbot: QtBot, tmp_path: Path) -> Iterator[Shell]:
-    started = Shell(_arguments(["--data-dir", str(tmp_path / "data"), "--no-sandbox"]))
-    started.start()
-    qtbot.waitUntil(lambda: started.state.store is not None and not running_operations())
-    yield started
-    qtbot.waitUntil(lambda: not running_operations())
-    started.window.close()
-    started.state.close()
-    QApplication.instance().setLayoutDirection(Qt.LayoutDirection.LeftToRight)
 
 
 def _settle(qtbot: QtBot) -> None:
@@ -65,7 +52,8 @@ def test_adding_a_plugin_folder_updates_every_page(
     plugins.add_folder(folder)
     qtbot.waitUntil(lambda: plugins.table.rowCount() == 1)
     _settle(qtbot)
-    assert plugins.stack.currentWidget() is plugins.table
+    assert plugins.stack.currentWidget() is plugins.views
+    assert plugins.views.currentWidget() is plugins.list
     assert plugins.table.item(0, 0).text() == "ocr-connector"
     assert plugins.table.item(0, 1).text() == str(folder)
     assert shell.window.statusBar().currentMessage() == "Added ocr-connector."

@@ -1,0 +1,117 @@
+"""Packaged versions of a plugin project, kept in the store so the GUI and the CLI agree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from portal.db.enums import ReviewStatus
+from portal.db.models import PluginProject, PluginVersion
+from portal.db.store import Store
+from portal.errors import InputError
+from portal.i18n import _
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    """One packaged version as the versions table shows it."""
+
+    id: int
+    project_id: int
+    version: str
+    package_path: Path | None
+    package_sha256: str | None
+    size: int | None
+    """Bytes of the package file, or None when it is no longer on disk."""
+    signed: bool
+    review_status: ReviewStatus
+    created_at: datetime
+    published_at: datetime | None
+
+
+def project_for_folder(store: Store, folder: Path) -> int | None:
+    """The id of the project kept for `folder`, so `plugin pack` can record what it made."""
+    folder = folder.expanduser().resolve()
+    with store.session() as session:
+        return session.scalar(select(PluginProject.id).where(PluginProject.folder == str(folder)))
+
+
+def ensure_packable(store: Store, project_id: int, version: str) -> None:
+    """Refuse to pack over a version the marketplace already has: its package must not change."""
+    with store.session() as session:
+        status = session.scalar(
+            select(PluginVersion.review_status).where(
+                PluginVersion.project_id == project_id, PluginVersion.version == version
+            )
+        )
+    if status is not None and status is not ReviewStatus.DRAFT:
+        raise InputError(
+            _(
+                "Version {version} was already sent to the marketplace, so its package must not "
+                "change. Raise metadata.version in plugin.yaml, then pack again."
+            ).format(version=version)
+        )
+
+
+def record_package(
+    store: Store, project_id: int, *, version: str, package_path: Path, sha256: str
+) -> VersionSummary:
+    """Remember a package made for the project; packing a version again replaces its draft."""
+    ensure_packable(store, project_id, version)
+    path = str(package_path.absolute())
+    with store.session() as session, session.begin():
+        row = session.scalar(
+            select(PluginVersion).where(
+                PluginVersion.project_id == project_id, PluginVersion.version == version
+            )
+        )
+        if row is None:
+            row = PluginVersion(project_id=project_id, version=version, signed=False)
+            session.add(row)
+        elif row.package_sha256 != sha256 or row.package_path != path:
+            row.signed = False  # the signature beside the old package vouches for other bytes
+        row.package_path, row.package_sha256 = path, sha256
+        session.flush()
+        return _summary(row)
+
+
+def mark_signed(store: Store, version_id: int) -> None:
+    """Note that the version's package now has a signature beside it."""
+    with store.session() as session, session.begin():
+        row = session.get(PluginVersion, version_id)
+        if row is not None:
+            row.signed = True
+
+
+def list_versions(store: Store, project_id: int) -> list[VersionSummary]:
+    """The project's packaged versions, newest first, with each package's size on disk."""
+    query = (
+        select(PluginVersion)
+        .where(PluginVersion.project_id == project_id)
+        .order_by(PluginVersion.created_at.desc(), PluginVersion.id.desc())
+    )
+    with store.session() as session:
+        return [_summary(row) for row in session.scalars(query)]
+
+
+def _summary(row: PluginVersion) -> VersionSummary:
+    path = Path(row.package_path) if row.package_path else None
+    try:
+        size = path.stat().st_size if path is not None else None
+    except OSError:
+        size = None
+    return VersionSummary(
+        row.id,
+        row.project_id,
+        row.version,
+        path,
+        row.package_sha256,
+        size,
+        row.signed,
+        row.review_status,
+        row.created_at,
+        row.published_at,
+    )
