@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects.sqlite import insert
 
 from portal.auth.oauth import AuthError, Marketplace, NetworkError, access_token
 from portal.auth.tokens import TokenStore
@@ -14,6 +15,7 @@ from portal.cancel import CancelToken
 from portal.db.enums import PartnerType
 from portal.db.models import PartnerOrganisation, PartnerProfile
 from portal.db.store import Store
+from portal.db.types import utcnow
 from portal.i18n import _
 from portal.sync.http import TransientError, request_with_retries
 
@@ -75,22 +77,45 @@ def fetch_profile(market: Marketplace, tokens: TokenStore) -> Whoami:
 
 
 def save_profile(store: Store, who: Whoami) -> None:
-    """Keep the organisation and profile locally, so the dashboard shows them offline too."""
+    """Keep the organisation and profile locally, so the dashboard shows them offline too.
+
+    Upserts, written first in the transaction: two threads saving at once (a sync and the
+    account panel) wait for each other instead of both inserting the same organisation.
+    """
     with store.session() as session, session.begin():
-        org = session.scalars(
-            select(PartnerOrganisation).where(PartnerOrganisation.remote_id == who.organisation_id)
-        ).first() or PartnerOrganisation(remote_id=who.organisation_id)
-        org.name, org.partner_type, org.tier = who.organisation, who.partner_type, who.tier
-        org.regions, org.revenue_share = who.regions, who.revenue_share
-        session.add(org)
-        session.flush()
-        person = session.scalars(
-            select(PartnerProfile).where(PartnerProfile.remote_id == who.user_id)
-        ).first() or PartnerProfile(remote_id=who.user_id)
-        person.organisation_id, person.display_name, person.email = org.id, who.user_name, who.email
-        session.add(person)
+        organisation = {
+            "remote_id": who.organisation_id,
+            "name": who.organisation,
+            "partner_type": who.partner_type,
+            "tier": who.tier,
+            "regions": who.regions,
+            "revenue_share": who.revenue_share,
+            "updated_at": utcnow(),
+        }
+        session.execute(
+            insert(PartnerOrganisation)
+            .values(organisation)
+            .on_conflict_do_update(index_elements=["remote_id"], set_=organisation)
+        )
+        org_id = session.scalars(
+            select(PartnerOrganisation.id).where(
+                PartnerOrganisation.remote_id == who.organisation_id
+            )
+        ).one()
+        person = {
+            "remote_id": who.user_id,
+            "organisation_id": org_id,
+            "display_name": who.user_name,
+            "email": who.email,
+            "updated_at": utcnow(),
+        }
+        session.execute(
+            insert(PartnerProfile)
+            .values(person)
+            .on_conflict_do_update(index_elements=["remote_id"], set_=person)
+        )
         session.execute(delete(PartnerProfile).where(PartnerProfile.remote_id != who.user_id))
-        session.execute(delete(PartnerOrganisation).where(PartnerOrganisation.id != org.id))
+        session.execute(delete(PartnerOrganisation).where(PartnerOrganisation.id != org_id))
 
 
 def forget_profile(store: Store) -> None:
