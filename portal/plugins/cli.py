@@ -139,6 +139,7 @@ def _record(data_dir: DataDir, project: int, result: PackResult, *, signed: bool
         version = record_package(
             store,
             project,
+            name=result.manifest.metadata.name,
             version=result.manifest.metadata.version,
             package_path=result.path,
             sha256=result.sha256,

@@ -186,7 +186,15 @@ def refresh_review_status(store: Store, market: Marketplace, tokens: TokenStore)
 
 
 def _version_row(session: Session, name: str, version: str, package: Path) -> PluginVersion:
-    """The version's row, made with its project (found by name) when new."""
+    """The version's row: the one packing recorded for this package, else the version of the
+    project with the plugin's name (made when new)."""
+    packed = session.scalars(
+        select(PluginVersion).where(
+            PluginVersion.package_path == str(package), PluginVersion.version == version
+        )
+    ).first()
+    if packed is not None:
+        return packed
     project = session.scalars(
         select(PluginProject).where(PluginProject.name == name).order_by(PluginProject.id)
     ).first()

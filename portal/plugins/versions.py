@@ -57,12 +57,18 @@ def ensure_packable(store: Store, project_id: int, version: str) -> None:
 
 
 def record_package(
-    store: Store, project_id: int, *, version: str, package_path: Path, sha256: str
+    store: Store, project_id: int, *, name: str, version: str, package_path: Path, sha256: str
 ) -> VersionSummary:
-    """Remember a package made for the project; packing a version again replaces its draft."""
+    """Remember a package made for the project; packing a version again replaces its draft.
+
+    The project takes the plugin's `name` from its manifest: the name the marketplace knows it by.
+    """
     ensure_packable(store, project_id, version)
     path = str(package_path.absolute())
     with store.session() as session, session.begin():
+        project = session.get(PluginProject, project_id)
+        if project is not None:
+            project.name = name
         row = session.scalar(
             select(PluginVersion).where(
                 PluginVersion.project_id == project_id, PluginVersion.version == version

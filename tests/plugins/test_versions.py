@@ -12,7 +12,7 @@ from portal.db.models import PluginVersion
 from portal.db.store import Store
 from portal.errors import InputError
 from portal.paths import DataDir
-from portal.plugins.projects import add_project
+from portal.plugins.projects import add_project, list_projects
 from portal.plugins.versions import (
     ensure_packable,
     list_versions,
@@ -30,11 +30,19 @@ def test_record_sign_repack_and_freeze(data_dir: DataDir, tmp_path: Path) -> Non
     with Store.open(data_dir) as store:
         project = add_project(store, tmp_path).id
         assert project_for_folder(store, tmp_path) == project
-        first = record_package(store, project, version="1.0.0", package_path=package, sha256="a")
+        first = record_package(
+            store, project, name="ocr", version="1.0.0", package_path=package, sha256="a"
+        )
         mark_signed(store, first.id)
-        same = record_package(store, project, version="1.0.0", package_path=package, sha256="a")
+        # the project is known by the plugin's name from now on, not by its folder's
+        assert [p.name for p in list_projects(store)] == ["ocr"]
+        same = record_package(
+            store, project, name="ocr", version="1.0.0", package_path=package, sha256="a"
+        )
         assert same.id == first.id and same.signed and same.size == 3
-        changed = record_package(store, project, version="1.0.0", package_path=package, sha256="b")
+        changed = record_package(
+            store, project, name="ocr", version="1.0.0", package_path=package, sha256="b"
+        )
         assert not changed.signed  # the old signature is for other bytes
         package.unlink()
         [listed] = list_versions(store, project)

@@ -277,6 +277,7 @@ class VersionsPanel(QWidget):
             return record_package(
                 store,
                 project,
+                name=packed.manifest.metadata.name,
                 version=packed.manifest.metadata.version,
                 package_path=packed.path,
                 sha256=packed.sha256,
