@@ -132,7 +132,7 @@ def list_versions(store: Store, *, name: str | None = None) -> list[VersionStatu
     query = query.order_by(PluginProject.name, PluginVersion.created_at.desc(), PluginVersion.id)
     with store.session() as session:
         rows = session.execute(query).all()
-        items = _publish_items(session, {plugin for _version, plugin in rows})
+        items = publish_items(session, {plugin for _version, plugin in rows})
     found = []
     for version, plugin in rows:
         item = items.get((plugin, version.version))
@@ -252,8 +252,8 @@ def _items_for(session: Session, name: str, version: str) -> list[OutboxItem]:
     return [item for item in items if (item.payload.get("body") or {}).get("version") == version]
 
 
-def _publish_items(session: Session, names: set[str]) -> dict[tuple[str, str], OutboxItem]:
-    """The latest publish item of each (plugin, version)."""
+def publish_items(session: Session, names: set[str]) -> dict[tuple[str, str], OutboxItem]:
+    """The latest publish item of each (plugin, version) of the plugins `names`."""
     items = session.scalars(
         select(OutboxItem)
         .where(

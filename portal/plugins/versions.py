@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
-from portal.db.enums import ReviewStatus
+from portal.db.enums import OutboxState, ReviewStatus
 from portal.db.models import PluginProject, PluginVersion
 from portal.db.store import Store
 from portal.errors import InputError
 from portal.i18n import _
+from portal.plugins.publish import publish_items
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class VersionSummary:
     review_status: ReviewStatus
     created_at: datetime
     published_at: datetime | None
+    refused: str | None = None
+    """Why the marketplace refused this version's publish item, while it waits on the user."""
 
 
 def project_for_folder(store: Store, folder: Path) -> int | None:
@@ -100,7 +103,15 @@ def list_versions(store: Store, project_id: int) -> list[VersionSummary]:
         .order_by(PluginVersion.created_at.desc(), PluginVersion.id.desc())
     )
     with store.session() as session:
-        return [_summary(row) for row in session.scalars(query)]
+        project = session.get(PluginProject, project_id)
+        items = publish_items(session, {project.name}) if project is not None else {}
+        found = []
+        for row in session.scalars(query):
+            item = items.get((project.name, row.version)) if project is not None else None
+            stuck = item is not None and item.state in (OutboxState.FAILED, OutboxState.CONFLICT)
+            refused = item.last_error if item is not None and stuck else None
+            found.append(replace(_summary(row), refused=refused))
+        return found
 
 
 def _summary(row: PluginVersion) -> VersionSummary:

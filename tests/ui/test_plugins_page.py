@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QMessageBox, QPlainTextEdit, QWidget
 from pytestqt.qtbot import QtBot
+from sqlalchemy import select
 
 from portal.plugins.templates import create_plugin
 from tests.keyrings import MemoryKeyring
@@ -308,6 +309,20 @@ def test_publish_queues_the_signed_package_and_syncs(
     assert "plugin/acme-vision" in actions
     versions.table.selectRow(0)
     assert not versions.publish_action.isEnabled()  # sent once; a new version is needed
+
+    from portal.db.enums import OutboxState
+    from portal.db.models import OutboxItem
+
+    with shell.state.store.session() as session, session.begin():  # as a refusing sync leaves it
+        item = session.scalars(
+            select(OutboxItem).where(OutboxItem.resource == "plugin/acme-vision")
+        ).one()
+        item.state, item.last_error = OutboxState.FAILED, "HTTP 422: lint found 1 error"
+    versions.reload()
+    qtbot.waitUntil(
+        lambda: versions.table.item(0, 4).text() == "Refused: HTTP 422: lint found 1 error"
+    )
+    _settle(qtbot)
 
 
 def test_leaving_with_unsaved_changes_asks(shell: Shell, qtbot: QtBot, plugin: Path) -> None:

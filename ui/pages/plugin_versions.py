@@ -160,7 +160,9 @@ class VersionsPanel(QWidget):
                     (_size(v.size), v.size or 0),
                     (v.package_sha256 or "")[:12],
                     _("Yes") if v.signed else _("No"),
-                    plugin_labels.review_status(v.review_status),
+                    _("Refused: {reason}").format(reason=v.refused)
+                    if v.refused
+                    else plugin_labels.review_status(v.review_status),
                     (format_datetime(v.published_at), v.published_at) if v.published_at else "—",
                 ]
                 for v in found
@@ -171,6 +173,7 @@ class VersionsPanel(QWidget):
             version = self.versions[self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)]
             self.table.item(row, 2).setToolTip(version.package_sha256 or "")
             self.table.item(row, 1).setToolTip(str(version.package_path or ""))
+            self.table.item(row, 4).setToolTip(version.refused or "")
         self.empty.setVisible(not found)
         self.table.setVisible(bool(found))
         if found and not self.table.selectionModel().hasSelection():
