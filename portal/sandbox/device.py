@@ -13,9 +13,18 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.sandbox.oauth import CLIENT_ID, SCOPE, Db, TokenResponse, issue_tokens, page
+from portal.sandbox.oauth import (
+    CLIENT_ID,
+    SCOPE,
+    Db,
+    Email,
+    TokenResponse,
+    html,
+    issue_tokens,
+    page,
+)
 from portal.sandbox.problems import oauth_error
-from portal.sandbox.store import DeviceGrant, User, check_user, digest, new_id, now
+from portal.sandbox.store import PLAIN_TEXT, DeviceGrant, User, check_user, digest, new_id, now
 
 DEVICE_TTL = timedelta(minutes=10)
 POLL_INTERVAL_S = 1  # the sandbox polls fast; a production server would say 5
@@ -76,11 +85,15 @@ def device_page(user_code: str = "") -> HTMLResponse:
     return _form(user_code, problem=None)
 
 
-@router.post("/device", response_class=HTMLResponse)
+@router.post(
+    "/device",
+    response_class=HTMLResponse,
+    responses=html(401, "The form again: unknown code, or wrong e-mail or password"),
+)
 def approve_device(
     db: Db,
-    user_code: Annotated[str, Form()],
-    email: Annotated[str, Form()],
+    user_code: Annotated[str, Form(max_length=32, pattern=PLAIN_TEXT)],
+    email: Email,
     password: Annotated[str, Form()],
 ) -> HTMLResponse:
     """Check the code and the credentials; the waiting app then gets its tokens."""

@@ -28,7 +28,13 @@ class Attempt:
 
 async def attempt(
     request: Request,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="Needed on unsafe requests (else 400): a repeat gets the first answer.",
+        ),
+    ] = None,
 ) -> Attempt:
     """Require the key and fingerprint the request (method, path, body)."""
     if not idempotency_key:

@@ -15,14 +15,24 @@ from html import escape
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, Form, Header, Request
+from fastapi import APIRouter, Depends, Form, Request, Security
 from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from portal.sandbox.problems import ProblemError, oauth_error
-from portal.sandbox.store import AuthorizationCode, Token, User, check_user, digest, new_id, now
+from portal.sandbox.store import (
+    PLAIN_TEXT,
+    AuthorizationCode,
+    Token,
+    User,
+    check_user,
+    digest,
+    new_id,
+    now,
+)
 
 CLIENT_ID = "aic-partner-portal"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -33,6 +43,23 @@ ACCESS_TTL = timedelta(minutes=10)
 REFRESH_TTL = timedelta(days=30)
 
 router = APIRouter(tags=["oauth"])
+
+# Resources name this scheme in the OpenAPI document; its absence or a bad token is our own 401.
+BEARER = HTTPBearer(
+    scheme_name="bearer", description="An access token from /oauth/token.", auto_error=False
+)
+Email = Annotated[str, Form(max_length=320, pattern=PLAIN_TEXT)]
+PKCE_CHALLENGE = r"^[A-Za-z0-9_-]{43}$"  # base64url of a SHA-256, unpadded (RFC 7636 §4.2)
+
+
+def html(status: int, description: str) -> dict[int | str, dict[str, Any]]:
+    """An OpenAPI response entry for a page the browser shows."""
+    return {status: {"description": description, "content": {"text/html": {}}}}
+
+
+BACK_TO_THE_APP: dict[int | str, dict[str, Any]] = {
+    303: {"description": "Back to the app's loopback redirect, with a code or error"}
+}
 
 
 def session(request: Request) -> Any:
@@ -111,7 +138,11 @@ def loopback_redirect(uri: str) -> bool:
     )
 
 
-@router.get("/oauth/authorize", response_class=HTMLResponse)
+@router.get(
+    "/oauth/authorize",
+    response_class=HTMLResponse,
+    responses={**BACK_TO_THE_APP, **html(400, "The sign-in link is not valid")},
+)
 def authorizepage(
     response_type: str,
     client_id: str,
@@ -131,20 +162,30 @@ def authorizepage(
     return _sign_in_form(redirect_uri, code_challenge, state, scope, problem=None)
 
 
-@router.post("/oauth/authorize", response_class=HTMLResponse)
+@router.post(
+    "/oauth/authorize",
+    response_class=HTMLResponse,
+    responses={
+        **BACK_TO_THE_APP,
+        **html(400, "The sign-in link is not valid"),
+        **html(401, "The form again: wrong e-mail or password"),
+    },
+)
 def authorize(
     db: Db,
-    email: Annotated[str, Form()],
+    email: Email,
     password: Annotated[str, Form()],
     client_id: Annotated[str, Form()],
-    redirect_uri: Annotated[str, Form()],
-    code_challenge: Annotated[str, Form()],
+    redirect_uri: Annotated[str, Form(max_length=2000, pattern=PLAIN_TEXT)],
+    code_challenge: Annotated[str, Form(pattern=PKCE_CHALLENGE)],
     state: Annotated[str, Form()] = "",
     scope: Annotated[str, Form()] = SCOPE,
 ) -> Any:
     """Check the credentials and send the browser back to the app with a one-time code."""
-    if client_id != CLIENT_ID or not loopback_redirect(redirect_uri) or len(code_challenge) != 43:
+    if client_id != CLIENT_ID or not loopback_redirect(redirect_uri):
         return page("This sign-in link is not valid: unknown app or redirect address.", 400)
+    if scope != SCOPE:
+        return _redirect(redirect_uri, state, error="invalid_scope")
     user = db.scalars(select(User).where(User.email == email.strip().lower())).first()
     if not check_user(user, password) or user is None:
         return _sign_in_form(
@@ -202,16 +243,17 @@ def revoke(db: Db, token: Annotated[str, Form()]) -> dict[str, str]:
     return {}
 
 
-def bearer_user(db: Db, authorization: Annotated[str | None, Header()] = None) -> User:
+def bearer_user(
+    db: Db, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)]
+) -> User:
     """The user whose live access token came in the Authorization header, else a 401."""
-    scheme, _, value = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not value:
+    if credentials is None:
         raise ProblemError(
             401,
             "Sign in first: this needs an access token.",
             headers={"WWW-Authenticate": 'Bearer realm="marketplace"'},
         )
-    found = db.get(Token, digest(value.strip()))
+    found = db.get(Token, digest(credentials.credentials))
     if found is None or found.kind != "access" or found.revoked or found.expires_at <= now():
         raise ProblemError(
             401,

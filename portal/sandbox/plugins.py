@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Path
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from portal.sandbox.idempotency import Attempt, attempt, replay, respond
 from portal.sandbox.oauth import Db, bearer_user
 from portal.sandbox.problems import ProblemError
-from portal.sandbox.store import Plugin, PluginRelease, User
+from portal.sandbox.store import PLAIN_TEXT, Plugin, PluginRelease, User
 
 router = APIRouter(prefix="/v1/marketplace/plugins", tags=["plugins"])
 
@@ -25,25 +25,37 @@ SEMVER = (
 
 Caller = Annotated[User, Depends(bearer_user)]
 Unsafe = Annotated[Attempt, Depends(attempt)]
+Name = Annotated[str, Path(pattern=DNS_LABEL)]
+
+ETAG = {
+    "ETag": {"description": "The listing's revision, for If-Match", "schema": {"type": "string"}}
+}
+LOCATION = {"Location": {"description": "Where the new listing is", "schema": {"type": "string"}}}
 
 
 class PluginCreate(BaseModel):
     """A new plugin listing."""
 
+    model_config = ConfigDict(strict=True)
+
     name: str = Field(pattern=DNS_LABEL)
-    display_name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5000)
+    display_name: str = Field(min_length=1, max_length=200, pattern=PLAIN_TEXT)
+    description: str = Field(default="", max_length=5000, pattern=PLAIN_TEXT)
 
 
 class PluginChange(BaseModel):
     """Fields of a listing to change."""
 
-    display_name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=5000)
+    model_config = ConfigDict(strict=True)
+
+    display_name: str | None = Field(default=None, min_length=1, max_length=200, pattern=PLAIN_TEXT)
+    description: str | None = Field(default=None, max_length=5000, pattern=PLAIN_TEXT)
 
 
 class ReleaseCreate(BaseModel):
     """A version submitted for review."""
+
+    model_config = ConfigDict(strict=True)
 
     version: str = Field(pattern=SEMVER, max_length=64)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
@@ -108,7 +120,9 @@ def list_plugins(db: Db, user: Caller) -> list[PluginOut]:
     return [_out(p) for p in plugins]
 
 
-@router.post("", status_code=201, response_model=PluginOut)
+@router.post(
+    "", status_code=201, response_model=PluginOut, responses={201: {"headers": ETAG | LOCATION}}
+)
 def create_plugin(db: Db, user: Caller, unsafe: Unsafe, body: PluginCreate) -> Response:
     """List a new plugin; a repeat of the same request returns the first answer."""
     if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
@@ -133,19 +147,19 @@ def create_plugin(db: Db, user: Caller, unsafe: Unsafe, body: PluginCreate) -> R
     )
 
 
-@router.get("/{name}", response_model=PluginOut)
-def get_plugin(db: Db, user: Caller, name: str) -> JSONResponse:
+@router.get("/{name}", response_model=PluginOut, responses={200: {"headers": ETAG}})
+def get_plugin(db: Db, user: Caller, name: Name) -> JSONResponse:
     """One plugin, with the ETag to send back in If-Match."""
     plugin = _find(db, user, name)
     return JSONResponse(_out(plugin).model_dump(mode="json"), headers={"ETag": _etag(plugin)})
 
 
-@router.patch("/{name}", response_model=PluginOut)
+@router.patch("/{name}", response_model=PluginOut, responses={200: {"headers": ETAG}})
 def change_plugin(
     db: Db,
     user: Caller,
     unsafe: Unsafe,
-    name: str,
+    name: Name,
     body: PluginChange,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
@@ -168,9 +182,14 @@ def change_plugin(
     return respond(db, user.organisation_id, unsafe, _out(plugin), headers={"ETag": _etag(plugin)})
 
 
-@router.post("/{name}/versions", status_code=201, response_model=PluginOut)
+@router.post(
+    "/{name}/versions",
+    status_code=201,
+    response_model=PluginOut,
+    responses={201: {"headers": ETAG}},
+)
 def submit_version(
-    db: Db, user: Caller, unsafe: Unsafe, name: str, body: ReleaseCreate
+    db: Db, user: Caller, unsafe: Unsafe, name: Name, body: ReleaseCreate
 ) -> Response:
     """Submit a version for review."""
     if (replayed := replay(db, user.organisation_id, unsafe)) is not None:

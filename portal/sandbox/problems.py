@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
@@ -128,3 +129,20 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected)
+    app.openapi = partial(_openapi, app)  # type: ignore[method-assign]
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with errors declared as problem+json, the only type they come in.
+
+    FastAPI files the error model under each route's own media type (JSON, or HTML for pages).
+    """
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    schema = FastAPI.openapi(app)  # kept as app.openapi_schema, changed in place below
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            default = operation["responses"]["default"]
+            (problem,) = default["content"].values()
+            default["content"] = {PROBLEM_JSON: problem}
+    return schema

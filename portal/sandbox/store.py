@@ -34,6 +34,10 @@ from sqlalchemy.pool import StaticPool
 from portal.db.engine import sqlite_pragmas
 from portal.db.types import UTCDateTime
 
+# What a text input must match to be stored or looked up: PostgreSQL text holds no NUL, so the
+# API refuses it up front and every database answers alike.
+PLAIN_TEXT = r"^[^\x00]*$"
+
 
 class SandboxBase(DeclarativeBase):
     """Declarative base of the sandbox's tables (never mixed with the client's)."""

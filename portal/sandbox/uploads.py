@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
+from fastapi import Path as InPath
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import update
 
 from portal.sandbox.idempotency import Attempt, attempt, replay, respond
@@ -18,20 +19,33 @@ from portal.sandbox.store import UploadSession, User
 
 MAX_SIZE = 8 * 1024**3
 MAX_CHUNK = 16 * 1024**2
+CHUNK = "application/offset+octet-stream"  # the media type of a chunk, as in tus and RFC drafts
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
 Caller = Annotated[User, Depends(bearer_user)]
 Unsafe = Annotated[Attempt, Depends(attempt)]
+UploadId = Annotated[str, InPath(pattern=r"^[0-9a-f]{16}$")]
+
+
+def _header(description: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string"}}
+
+
+OFFSET = {"Upload-Offset": _header("How many bytes the server has")}
 
 
 class UploadCreate(BaseModel):
     """How many bytes will come."""
+
+    model_config = ConfigDict(strict=True)
 
     size: int = Field(ge=0, le=MAX_SIZE)
 
 
 class UploadFinish(BaseModel):
     """The SHA-256 the client computed; the server checks it against what it received."""
+
+    model_config = ConfigDict(strict=True)
 
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
 
@@ -62,7 +76,12 @@ def _find(db: Db, user: User, upload_id: str) -> UploadSession:
     return upload
 
 
-@router.post("", status_code=201, response_model=UploadState)
+@router.post(
+    "",
+    status_code=201,
+    response_model=UploadState,
+    responses={201: {"headers": OFFSET | {"Location": _header("Where the new upload is")}}},
+)
 def create_upload(db: Db, user: Caller, unsafe: Unsafe, body: UploadCreate) -> Response:
     """Open an upload session."""
     if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
@@ -80,8 +99,12 @@ def create_upload(db: Db, user: Caller, unsafe: Unsafe, body: UploadCreate) -> R
     )
 
 
-@router.get("/{upload_id}", response_model=UploadState)
-def upload_state(db: Db, user: Caller, upload_id: str) -> Response:
+@router.get(
+    "/{upload_id}",
+    response_model=UploadState,
+    responses={200: {"headers": OFFSET | {"Upload-Length": _header("The announced size")}}},
+)
+def upload_state(db: Db, user: Caller, upload_id: UploadId) -> Response:
     """Where to continue after a break (also in the Upload-Offset header)."""
     upload = _find(db, user, upload_id)
     return Response(
@@ -91,13 +114,23 @@ def upload_state(db: Db, user: Caller, upload_id: str) -> Response:
     )
 
 
-@router.patch("/{upload_id}", response_model=UploadState)
+@router.patch(
+    "/{upload_id}",
+    response_model=UploadState,
+    responses={200: {"headers": OFFSET}},
+    openapi_extra={
+        "requestBody": {  # an empty chunk is a body of no bytes, which HTTP cannot tell from none
+            "required": False,
+            "content": {CHUNK: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
 async def append(
     request: Request,
     db: Db,
     user: Caller,
     unsafe: Unsafe,
-    upload_id: str,
+    upload_id: UploadId,
     upload_offset: Annotated[int, Header(ge=0)],
 ) -> Response:
     """Append the body at `Upload-Offset`; any other offset is refused with the right one."""
@@ -137,7 +170,7 @@ async def append(
 
 @router.post("/{upload_id}/finish", response_model=UploadState)
 def finish(
-    request: Request, db: Db, user: Caller, unsafe: Unsafe, upload_id: str, body: UploadFinish
+    request: Request, db: Db, user: Caller, unsafe: Unsafe, upload_id: UploadId, body: UploadFinish
 ) -> Response:
     """Check the SHA-256 of what arrived against the client's."""
     if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
