@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.sandbox.problems import ProblemError
@@ -45,10 +46,28 @@ async def attempt(
 
 
 def replay(db: Session, organisation_id: str, attempt: Attempt) -> Response | None:
-    """The stored first response for this key, or None when the key is new."""
-    stored = db.get(IdempotentResponse, (organisation_id, attempt.key))
-    if stored is None:
+    """The stored first response for this key, or None once this request holds the key.
+
+    The key is claimed by the request's first write, so a concurrent repeat waits for it (on the
+    row in PostgreSQL, on the write lock in SQLite), then finds the answer and replays it.
+    """
+    claim = IdempotentResponse(
+        organisation_id=organisation_id,
+        key=attempt.key,
+        fingerprint=attempt.fingerprint,
+        status=0,
+        body=b"",
+        headers={},
+    )
+    db.add(claim)
+    try:
+        db.flush()
+    except IntegrityError:
+        db.rollback()  # nothing else was written yet: the claim was this request's first write
+    else:
         return None
+    stored = db.get(IdempotentResponse, (organisation_id, attempt.key))
+    assert stored is not None, "the stored row is what refused the claim"
     if stored.fingerprint != attempt.fingerprint:
         raise ProblemError(422, "This Idempotency-Key was already used for a different request.")
     return Response(
@@ -69,15 +88,9 @@ def respond(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """Answer, and keep the answer for repeats of the same key (committed with the change)."""
-    body = json.dumps(jsonable_encoder(content), separators=(",", ":")).encode()
-    db.add(
-        IdempotentResponse(
-            organisation_id=organisation_id,
-            key=attempt.key,
-            fingerprint=attempt.fingerprint,
-            status=status,
-            body=body,
-            headers=headers or {},
-        )
-    )
+    claim = db.get(IdempotentResponse, (organisation_id, attempt.key))
+    assert claim is not None, "respond() follows replay(), which claims the key"
+    claim.status = status
+    claim.body = json.dumps(jsonable_encoder(content), separators=(",", ":")).encode()
+    claim.headers = headers or {}
     return JSONResponse(jsonable_encoder(content), status_code=status, headers=headers)

@@ -30,6 +30,7 @@ from portal.sandbox.store import (
     User,
     check_user,
     digest,
+    first_to_set,
     new_id,
     now,
 )
@@ -268,14 +269,13 @@ def _redeem_code(
 ) -> TokenResponse:
     if not code or not redirect_uri or not verifier:
         raise oauth_error("invalid_request", "code, redirect_uri and code_verifier are required.")
-    grant = db.get(AuthorizationCode, digest(code))
+    grant = db.get(AuthorizationCode, digest(code), with_for_update=True)  # redeem one at a time
     if grant is None:
         raise oauth_error("invalid_grant", "The code is unknown.")
-    if grant.used:
+    if not first_to_set(db, grant, AuthorizationCode.used):
         if grant.family_id:  # RFC 6749 §4.1.2: a code used twice revokes what it gave
             _revoke_family(db, grant.family_id)
         raise oauth_error("invalid_grant", "The code was already used.", keep_changes=True)
-    grant.used = True
     if grant.expires_at <= now():
         raise oauth_error("invalid_grant", "The code has expired.", keep_changes=True)
     if grant.redirect_uri != redirect_uri:
@@ -290,17 +290,16 @@ def _redeem_code(
 def _rotate(db: Session, refresh_token: str | None) -> TokenResponse:
     if not refresh_token:
         raise oauth_error("invalid_request", "refresh_token is required.")
-    old = db.get(Token, digest(refresh_token))
+    old = db.get(Token, digest(refresh_token), with_for_update=True)  # rotate one at a time
     if old is None or old.kind != "refresh":
         raise oauth_error("invalid_grant", "The refresh token is unknown.")
-    if old.rotated or old.revoked:
+    if old.revoked or not first_to_set(db, old, Token.rotated):
         _revoke_family(db, old.family_id)  # reuse of a rotated token: assume it was stolen
         raise oauth_error(
             "invalid_grant", "The refresh token was already used or revoked.", keep_changes=True
         )
-    if old.expires_at <= now():
+    if old.expires_at <= now():  # refused without keeping the rotation
         raise oauth_error("invalid_grant", "The refresh token has expired.")
-    old.rotated = True
     return issue_tokens(db, old.family_id, old.user_id, old.client_id, old.scope)
 
 

@@ -102,10 +102,13 @@ def _etag(plugin: Plugin) -> str:
     return f'"{plugin.id}-{plugin.revision}"'
 
 
-def _find(db: Db, user: User, name: str) -> Plugin:
-    plugin = db.scalars(
-        select(Plugin).where(Plugin.organisation_id == user.organisation_id, Plugin.name == name)
-    ).first()
+def _find(db: Db, user: User, name: str, *, to_change: bool = False) -> Plugin:
+    query = select(Plugin).where(
+        Plugin.organisation_id == user.organisation_id, Plugin.name == name
+    )
+    if to_change:  # a concurrent change waits, then checks If-Match against this one's revision
+        query = query.with_for_update()  # (SQLite ignores it, but its unsafe requests queue)
+    plugin = db.scalars(query).first()
     if plugin is None:  # another organisation's plugin is as invisible as a missing one
         raise ProblemError(404, f"Your organisation has no plugin named {name!r}.")
     return plugin
@@ -166,7 +169,7 @@ def change_plugin(
     """Change a listing; If-Match must carry the current ETag, so no write is lost."""
     if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
         return replayed
-    plugin = _find(db, user, name)
+    plugin = _find(db, user, name, to_change=True)
     if not if_match:
         raise ProblemError(428, "Send If-Match with the ETag you last read.")
     if if_match != _etag(plugin):
@@ -194,7 +197,7 @@ def submit_version(
     """Submit a version for review."""
     if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
         return replayed
-    plugin = _find(db, user, name)
+    plugin = _find(db, user, name, to_change=True)
     if any(r.version == body.version for r in plugin.versions):
         raise ProblemError(409, f"Version {body.version} of {name!r} was already submitted.")
     plugin.versions.append(PluginRelease(version=body.version, sha256=body.sha256))

@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from portal.sandbox.chaos import ChaosDropError
@@ -116,6 +117,14 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+    """A unique key taken by a concurrent request between this one's check and its write."""
+    assert isinstance(exc, IntegrityError)
+    return problem_response(
+        request, 409, detail="A concurrent request changed this first: read again, then retry."
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ChaosDropError):  # injected on purpose; the connection just drops
         raise exc
@@ -128,6 +137,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _problem)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(IntegrityError, _conflict)
     app.add_exception_handler(Exception, _unexpected)
     app.openapi = partial(_openapi, app)  # type: ignore[method-assign]
 

@@ -26,9 +26,19 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
+    update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    InstrumentedAttribute,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    sessionmaker,
+)
 from sqlalchemy.pool import StaticPool
 
 from portal.db.engine import sqlite_pragmas
@@ -219,6 +229,26 @@ class IdempotentResponse(SandboxBase):
     body: Mapped[bytes] = mapped_column(LargeBinary)
     headers: Mapped[dict[str, str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+def first_to_set(db: Session, row: SandboxBase, flag: InstrumentedAttribute[bool]) -> bool:
+    """Set a once-only flag on `row`; False when another request set it first.
+
+    One conditional UPDATE: a concurrent one waits for it (row lock in PostgreSQL, write lock in
+    SQLite) and then matches nothing, where a read followed by a write would let both through
+    in SQLite, which ignores SELECT ... FOR UPDATE.
+    """
+    state = inspect(row)
+    assert state.identity is not None, "a row read from the database"
+    claimed = db.execute(
+        update(type(row))
+        .where(*(c == v for c, v in zip(state.mapper.primary_key, state.identity, strict=True)))
+        .where(flag.is_(False))
+        .values({flag: True})
+        .execution_options(synchronize_session=False)
+    )
+    db.refresh(row)  # what the winner committed, when this request lost
+    return claimed.rowcount == 1  # type: ignore[attr-defined]
 
 
 def open_store(url: str) -> sessionmaker[Any]:

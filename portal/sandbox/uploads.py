@@ -69,6 +69,12 @@ def _file(request: Request, upload: UploadSession) -> Path:
     return folder / f"{upload.id}.part"
 
 
+async def _body(request: Request) -> bytes:
+    """The chunk, read on the event loop: the endpoint itself waits on the database in a worker
+    thread, where a wait (a concurrent append's lock) cannot stall the loop the holder needs."""
+    return await request.body()
+
+
 def _find(db: Db, user: User, upload_id: str) -> UploadSession:
     upload = db.get(UploadSession, upload_id)
     if upload is None or upload.organisation_id != user.organisation_id:
@@ -125,13 +131,14 @@ def upload_state(db: Db, user: Caller, upload_id: UploadId) -> Response:
         }
     },
 )
-async def append(
+def append(
     request: Request,
     db: Db,
     user: Caller,
     unsafe: Unsafe,
     upload_id: UploadId,
     upload_offset: Annotated[int, Header(ge=0)],
+    chunk: Annotated[bytes, Depends(_body)],
 ) -> Response:
     """Append the body at `Upload-Offset`; any other offset is refused with the right one."""
     if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
@@ -145,7 +152,6 @@ async def append(
             f"The upload continues at byte {upload.offset}, not {upload_offset}.",
             headers={"Upload-Offset": str(upload.offset)},
         )
-    chunk = await request.body()
     if len(chunk) > MAX_CHUNK or upload.offset + len(chunk) > upload.size:
         raise ProblemError(413, "The chunk is too large or goes past the announced size.")
     claimed = db.execute(  # two appends at one offset: only the first may write
