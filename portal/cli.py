@@ -450,7 +450,8 @@ def sandbox() -> None:
     "--db",
     "database_url",
     metavar="URL",
-    help="SQLAlchemy URL of the sandbox's database (default: SQLite in the data dir).",
+    help="SQLAlchemy URL of the sandbox's database (default: SQLite in the data dir; "
+    "PostgreSQL as postgresql+psycopg://..., with the `postgres` extra installed).",
 )
 @click.option("--seed-demo", is_flag=True, help="Create demo partner organisations and users.")
 @click.option(

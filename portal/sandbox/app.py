@@ -15,7 +15,7 @@ from portal import __version__
 from portal.sandbox import batch, device, oauth, partners, plugins, uploads
 from portal.sandbox.chaos import Chaos
 from portal.sandbox.mtls import RequireClientCertificate
-from portal.sandbox.problems import PROBLEM_JSON, Problem, install_problem_handlers
+from portal.sandbox.problems import Problem, install_problem_handlers
 from portal.sandbox.store import open_store
 
 API_TITLE = "AIC-Platform marketplace API"
@@ -50,9 +50,7 @@ def create_app(
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,
-        responses={
-            "default": {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": "Error"}
-        },
+        responses={"default": {"model": Problem, "description": "Error, as RFC 9457 problem+json"}},
     )
     install_problem_handlers(app)
     app.state.sessions = open_store(database_url)

@@ -17,13 +17,14 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.params import Depends as DependsMarker
 from fastapi.params import Header
+from fastapi.params import Path as PathMarker
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 from starlette.routing import Match
 
-from portal.sandbox.idempotency import Attempt, attempt, fingerprint, prefetch
+from portal.sandbox.idempotency import Attempt, attempt, fingerprint
 from portal.sandbox.oauth import Db, bearer_user, session
 from portal.sandbox.problems import (
     PROBLEM_JSON,
@@ -87,7 +88,6 @@ def run_batch(request: Request, db: Db, batch: Batch, user: Caller) -> BatchResu
         raise ProblemError(
             413, f"A request in a batch carries at most {MAX_BODY_BYTES} bytes of body."
         )
-    prefetch(db, user.organisation_id, [r.idempotency_key for r in batch.requests])
     return BatchResult(
         responses=[
             _answer(request.app, db, user, item, body)
@@ -182,7 +182,7 @@ def _parameters(endpoint: Callable[..., Any]) -> dict[str, tuple[str, Any]]:
         if name == "return":
             continue
         base, *meta = get_args(hint) if get_origin(hint) is Annotated else (hint,)
-        marker = next((m for m in meta if isinstance(m, DependsMarker | Header)), None)
+        marker = next((m for m in meta if isinstance(m, DependsMarker | Header | PathMarker)), None)
         dependency = getattr(marker, "dependency", None)
         if dependency is session:
             kinds[name] = ("db", None)
@@ -194,8 +194,8 @@ def _parameters(endpoint: Callable[..., Any]) -> dict[str, tuple[str, Any]]:
             kinds[name] = ("if_match", None)
         elif isinstance(base, type) and issubclass(base, BaseModel):
             kinds[name] = ("body", TypeAdapter(base))
-        elif marker is None and base in (str, int):
-            kinds[name] = ("path", TypeAdapter(base))
+        elif isinstance(marker, PathMarker) or (marker is None and base in (str, int)):
+            kinds[name] = ("path", TypeAdapter(hint))  # with the route's pattern, if it has one
         else:
             raise NotBatchableError(name)
     return kinds

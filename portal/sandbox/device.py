@@ -13,9 +13,27 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.sandbox.oauth import CLIENT_ID, SCOPE, Db, TokenResponse, issue_tokens, page
+from portal.sandbox.oauth import (
+    CLIENT_ID,
+    SCOPE,
+    Db,
+    Email,
+    TokenResponse,
+    html,
+    issue_tokens,
+    page,
+)
 from portal.sandbox.problems import oauth_error
-from portal.sandbox.store import DeviceGrant, User, check_user, digest, new_id, now
+from portal.sandbox.store import (
+    PLAIN_TEXT,
+    DeviceGrant,
+    User,
+    check_user,
+    digest,
+    first_to_set,
+    new_id,
+    now,
+)
 
 DEVICE_TTL = timedelta(minutes=10)
 POLL_INTERVAL_S = 1  # the sandbox polls fast; a production server would say 5
@@ -76,11 +94,15 @@ def device_page(user_code: str = "") -> HTMLResponse:
     return _form(user_code, problem=None)
 
 
-@router.post("/device", response_class=HTMLResponse)
+@router.post(
+    "/device",
+    response_class=HTMLResponse,
+    responses=html(401, "The form again: unknown code, or wrong e-mail or password"),
+)
 def approve_device(
     db: Db,
-    user_code: Annotated[str, Form()],
-    email: Annotated[str, Form()],
+    user_code: Annotated[str, Form(max_length=32, pattern=PLAIN_TEXT)],
+    email: Email,
     password: Annotated[str, Form()],
 ) -> HTMLResponse:
     """Check the code and the credentials; the waiting app then gets its tokens."""
@@ -105,7 +127,7 @@ def redeem_device_code(db: Session, device_code: str | None) -> TokenResponse:
     """The token endpoint's device grant: pending, too fast, expired, or the tokens (once)."""
     if not device_code:
         raise oauth_error("invalid_request", "device_code is required.")
-    grant = db.get(DeviceGrant, digest(device_code))
+    grant = db.get(DeviceGrant, digest(device_code), with_for_update=True)  # one poll at a time
     if grant is None or grant.used:
         raise oauth_error("invalid_grant", "The device code is unknown or was already used.")
     if grant.expires_at <= now():
@@ -115,7 +137,8 @@ def redeem_device_code(db: Session, device_code: str | None) -> TokenResponse:
         if polled is not None and (grant.last_poll - polled).total_seconds() < POLL_INTERVAL_S:
             raise oauth_error("slow_down", "Polling too fast.", keep_changes=True)
         raise oauth_error("authorization_pending", "Not approved yet.", keep_changes=True)
-    grant.used = True
+    if not first_to_set(db, grant, DeviceGrant.used):
+        raise oauth_error("invalid_grant", "The device code is unknown or was already used.")
     return issue_tokens(db, new_id(), grant.user_id, grant.client_id, grant.scope)
 
 

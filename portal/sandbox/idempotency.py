@@ -10,14 +10,14 @@ from typing import Annotated, Any
 from fastapi import Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.sandbox.problems import ProblemError
 from portal.sandbox.store import IdempotentResponse
 
 REPLAYED = "Idempotent-Replayed"
-PREFETCHED = "idempotency.prefetched"  # Session.info key: a batch's answers, looked up at once
+CLAIMS = "idempotency.claims"  # Session.info key: the keys this session holds, kept loaded
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,13 @@ class Attempt:
 
 async def attempt(
     request: Request,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="Needed on unsafe requests (else 400): a repeat gets the first answer.",
+        ),
+    ] = None,
 ) -> Attempt:
     """Require the key and fingerprint the request (method, path, body)."""
     if not idempotency_key:
@@ -63,29 +69,42 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(f"{method} {path}\n".encode() + body).hexdigest()
 
 
-def prefetch(db: Session, organisation_id: str, keys: list[str]) -> None:
-    """Look up the stored answers for a batch's keys in one query instead of one per request."""
-    found = {
-        stored.key: stored
-        for stored in db.scalars(
-            select(IdempotentResponse).where(
-                IdempotentResponse.organisation_id == organisation_id,
-                IdempotentResponse.key.in_(keys),
-            )
-        )
-    }
-    db.info[PREFETCHED] = {(organisation_id, key): found.get(key) for key in keys}
+def replay(
+    db: Session, organisation_id: str, attempt: Attempt, *, claim: bool = True
+) -> Response | None:
+    """The stored first response for this key, or None once this request holds the key.
 
-
-def replay(db: Session, organisation_id: str, attempt: Attempt) -> Response | None:
-    """The stored first response for this key, or None when the key is new."""
-    known: dict[tuple[str, str], IdempotentResponse | None] = db.info.get(PREFETCHED, {})
+    The key is claimed by a write of its own, in a savepoint (so a batch survives a taken key),
+    so a concurrent repeat waits for it (on the row in PostgreSQL, on the write lock in SQLite),
+    then finds the answer and replays it. `claim=False` only looks: for endpoints that keep
+    repeats apart themselves and must not hold a write while they stream a body.
+    """
     key = (organisation_id, attempt.key)
-    # looked up with the rest of its batch; taken out so that a repeat of the key later in the
-    # same batch asks the database, where the first one's answer now is
-    stored = known.pop(key) if key in known else db.get(IdempotentResponse, key)
-    if stored is None:
+    if not claim:
+        stored = db.get(IdempotentResponse, key)
+        return None if stored is None else _replayed(stored, attempt)
+    held = IdempotentResponse(
+        organisation_id=organisation_id,
+        key=attempt.key,
+        fingerprint=attempt.fingerprint,
+        status=0,
+        body=b"",
+        headers={},
+    )
+    try:
+        with db.begin_nested():
+            db.add(held)
+    except IntegrityError:
+        pass  # taken: the first request's answer is stored
+    else:
+        db.info.setdefault(CLAIMS, {})[key] = held
         return None
+    stored = db.get(IdempotentResponse, key)
+    assert stored is not None, "the stored row is what refused the claim"
+    return _replayed(stored, attempt)
+
+
+def _replayed(stored: IdempotentResponse, attempt: Attempt) -> Response:
     if stored.fingerprint != attempt.fingerprint:
         raise ProblemError(422, "This Idempotency-Key was already used for a different request.")
     return Response(
@@ -106,15 +125,14 @@ def respond(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """Answer, and keep the answer for repeats of the same key (committed with the change)."""
-    body = json.dumps(jsonable_encoder(content), separators=(",", ":")).encode()
-    db.add(
-        IdempotentResponse(
-            organisation_id=organisation_id,
-            key=attempt.key,
-            fingerprint=attempt.fingerprint,
-            status=status,
-            body=body,
-            headers=headers or {},
+    key = (organisation_id, attempt.key)
+    claim = db.info.get(CLAIMS, {}).pop(key, None) or db.get(IdempotentResponse, key)
+    if claim is None:  # replay(claim=False) looked only
+        claim = IdempotentResponse(
+            organisation_id=organisation_id, key=attempt.key, fingerprint=attempt.fingerprint
         )
-    )
+        db.add(claim)
+    claim.status = status
+    claim.body = json.dumps(jsonable_encoder(content), separators=(",", ":")).encode()
+    claim.headers = headers or {}
     return JSONResponse(jsonable_encoder(content), status_code=status, headers=headers)

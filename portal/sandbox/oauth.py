@@ -15,8 +15,9 @@ from html import escape
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, Form, Header, Request
+from fastapi import APIRouter, Depends, Form, Request, Security
 from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -25,11 +26,13 @@ from portal.sandbox.client_certs import certificate_organisation
 from portal.sandbox.mtls import CERTIFICATE_MISMATCH, peer_certificate
 from portal.sandbox.problems import ProblemError, oauth_error
 from portal.sandbox.store import (
+    PLAIN_TEXT,
     AuthorizationCode,
     Token,
     User,
     check_user,
     digest,
+    first_to_set,
     new_id,
     now,
 )
@@ -43,6 +46,23 @@ ACCESS_TTL = timedelta(minutes=10)
 REFRESH_TTL = timedelta(days=30)
 
 router = APIRouter(tags=["oauth"])
+
+# Resources name this scheme in the OpenAPI document; its absence or a bad token is our own 401.
+BEARER = HTTPBearer(
+    scheme_name="bearer", description="An access token from /oauth/token.", auto_error=False
+)
+Email = Annotated[str, Form(max_length=320, pattern=PLAIN_TEXT)]
+PKCE_CHALLENGE = r"^[A-Za-z0-9_-]{43}$"  # base64url of a SHA-256, unpadded (RFC 7636 §4.2)
+
+
+def html(status: int, description: str) -> dict[int | str, dict[str, Any]]:
+    """An OpenAPI response entry for a page the browser shows."""
+    return {status: {"description": description, "content": {"text/html": {}}}}
+
+
+BACK_TO_THE_APP: dict[int | str, dict[str, Any]] = {
+    303: {"description": "Back to the app's loopback redirect, with a code or error"}
+}
 
 
 def session(request: Request) -> Any:
@@ -121,7 +141,11 @@ def loopback_redirect(uri: str) -> bool:
     )
 
 
-@router.get("/oauth/authorize", response_class=HTMLResponse)
+@router.get(
+    "/oauth/authorize",
+    response_class=HTMLResponse,
+    responses={**BACK_TO_THE_APP, **html(400, "The sign-in link is not valid")},
+)
 def authorizepage(
     response_type: str,
     client_id: str,
@@ -141,20 +165,30 @@ def authorizepage(
     return _sign_in_form(redirect_uri, code_challenge, state, scope, problem=None)
 
 
-@router.post("/oauth/authorize", response_class=HTMLResponse)
+@router.post(
+    "/oauth/authorize",
+    response_class=HTMLResponse,
+    responses={
+        **BACK_TO_THE_APP,
+        **html(400, "The sign-in link is not valid"),
+        **html(401, "The form again: wrong e-mail or password"),
+    },
+)
 def authorize(
     db: Db,
-    email: Annotated[str, Form()],
+    email: Email,
     password: Annotated[str, Form()],
     client_id: Annotated[str, Form()],
-    redirect_uri: Annotated[str, Form()],
-    code_challenge: Annotated[str, Form()],
+    redirect_uri: Annotated[str, Form(max_length=2000, pattern=PLAIN_TEXT)],
+    code_challenge: Annotated[str, Form(pattern=PKCE_CHALLENGE)],
     state: Annotated[str, Form()] = "",
     scope: Annotated[str, Form()] = SCOPE,
 ) -> Any:
     """Check the credentials and send the browser back to the app with a one-time code."""
-    if client_id != CLIENT_ID or not loopback_redirect(redirect_uri) or len(code_challenge) != 43:
+    if client_id != CLIENT_ID or not loopback_redirect(redirect_uri):
         return page("This sign-in link is not valid: unknown app or redirect address.", 400)
+    if scope != SCOPE:
+        return _redirect(redirect_uri, state, error="invalid_scope")
     user = db.scalars(select(User).where(User.email == email.strip().lower())).first()
     if not check_user(user, password) or user is None:
         return _sign_in_form(
@@ -213,21 +247,22 @@ def revoke(db: Db, token: Annotated[str, Form()]) -> dict[str, str]:
 
 
 def bearer_user(
-    request: Request, db: Db, authorization: Annotated[str | None, Header()] = None
+    request: Request,
+    db: Db,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)],
 ) -> User:
     """The user whose live access token came in the Authorization header, else a 401.
 
     Over mTLS the token must belong to the organisation of the client certificate: a token
     copied to another organisation's machine is refused there (403).
     """
-    scheme, _, value = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not value:
+    if credentials is None:
         raise ProblemError(
             401,
             "Sign in first: this needs an access token.",
             headers={"WWW-Authenticate": 'Bearer realm="marketplace"'},
         )
-    found = db.get(Token, digest(value.strip()))
+    found = db.get(Token, digest(credentials.credentials))
     if found is None or found.kind != "access" or found.revoked or found.expires_at <= now():
         raise ProblemError(
             401,
@@ -251,14 +286,13 @@ def _redeem_code(
 ) -> TokenResponse:
     if not code or not redirect_uri or not verifier:
         raise oauth_error("invalid_request", "code, redirect_uri and code_verifier are required.")
-    grant = db.get(AuthorizationCode, digest(code))
+    grant = db.get(AuthorizationCode, digest(code), with_for_update=True)  # redeem one at a time
     if grant is None:
         raise oauth_error("invalid_grant", "The code is unknown.")
-    if grant.used:
+    if not first_to_set(db, grant, AuthorizationCode.used):
         if grant.family_id:  # RFC 6749 §4.1.2: a code used twice revokes what it gave
             _revoke_family(db, grant.family_id)
         raise oauth_error("invalid_grant", "The code was already used.", keep_changes=True)
-    grant.used = True
     if grant.expires_at <= now():
         raise oauth_error("invalid_grant", "The code has expired.", keep_changes=True)
     if grant.redirect_uri != redirect_uri:
@@ -273,17 +307,16 @@ def _redeem_code(
 def _rotate(db: Session, refresh_token: str | None) -> TokenResponse:
     if not refresh_token:
         raise oauth_error("invalid_request", "refresh_token is required.")
-    old = db.get(Token, digest(refresh_token))
+    old = db.get(Token, digest(refresh_token), with_for_update=True)  # rotate one at a time
     if old is None or old.kind != "refresh":
         raise oauth_error("invalid_grant", "The refresh token is unknown.")
-    if old.rotated or old.revoked:
+    if old.revoked or not first_to_set(db, old, Token.rotated):
         _revoke_family(db, old.family_id)  # reuse of a rotated token: assume it was stolen
         raise oauth_error(
             "invalid_grant", "The refresh token was already used or revoked.", keep_changes=True
         )
-    if old.expires_at <= now():
+    if old.expires_at <= now():  # refused without keeping the rotation
         raise oauth_error("invalid_grant", "The refresh token has expired.")
-    old.rotated = True
     return issue_tokens(db, old.family_id, old.user_id, old.client_id, old.scope)
 
 

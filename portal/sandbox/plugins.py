@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -15,7 +15,7 @@ from portal.sandbox.idempotency import Attempt, attempt, replay, respond
 from portal.sandbox.oauth import Db, bearer_user
 from portal.sandbox.problems import ProblemError
 from portal.sandbox.review import check_submission
-from portal.sandbox.store import Plugin, PluginRelease, SigningKey, User
+from portal.sandbox.store import PLAIN_TEXT, Plugin, PluginRelease, SigningKey, User
 from portal.sandbox.uploads import finished_upload
 
 router = APIRouter(prefix="/v1/marketplace/plugins", tags=["plugins"])
@@ -28,25 +28,37 @@ SEMVER = (
 
 Caller = Annotated[User, Depends(bearer_user)]
 Unsafe = Annotated[Attempt, Depends(attempt)]
+Name = Annotated[str, Path(pattern=DNS_LABEL)]
+
+ETAG = {
+    "ETag": {"description": "The listing's revision, for If-Match", "schema": {"type": "string"}}
+}
+LOCATION = {"Location": {"description": "Where the new listing is", "schema": {"type": "string"}}}
 
 
 class PluginCreate(BaseModel):
     """A new plugin listing."""
 
+    model_config = ConfigDict(strict=True)
+
     name: str = Field(pattern=DNS_LABEL)
-    display_name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5000)
+    display_name: str = Field(min_length=1, max_length=200, pattern=PLAIN_TEXT)
+    description: str = Field(default="", max_length=5000, pattern=PLAIN_TEXT)
 
 
 class PluginChange(BaseModel):
     """Fields of a listing to change."""
 
-    display_name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, max_length=5000)
+    model_config = ConfigDict(strict=True)
+
+    display_name: str | None = Field(default=None, min_length=1, max_length=200, pattern=PLAIN_TEXT)
+    description: str | None = Field(default=None, max_length=5000, pattern=PLAIN_TEXT)
 
 
 class ReleaseCreate(BaseModel):
     """A version submitted for review: finished uploads of its package and DSSE signature."""
+
+    model_config = ConfigDict(strict=True)
 
     version: str = Field(pattern=SEMVER, max_length=64)
     package_upload: str = Field(min_length=1, max_length=32)
@@ -94,14 +106,17 @@ def _etag(plugin: Plugin) -> str:
     return f'"{plugin.id}-{plugin.revision}"'
 
 
-def _lookup(db: Db, user: User, name: str) -> Plugin | None:
-    return db.scalars(
-        select(Plugin).where(Plugin.organisation_id == user.organisation_id, Plugin.name == name)
-    ).first()
+def _lookup(db: Db, user: User, name: str, *, to_change: bool = False) -> Plugin | None:
+    query = select(Plugin).where(
+        Plugin.organisation_id == user.organisation_id, Plugin.name == name
+    )
+    if to_change:  # a concurrent change waits, then checks If-Match against this one's revision
+        query = query.with_for_update()  # (SQLite ignores it, but its unsafe requests queue)
+    return db.scalars(query).first()
 
 
-def _find(db: Db, user: User, name: str) -> Plugin:
-    plugin = _lookup(db, user, name)
+def _find(db: Db, user: User, name: str, *, to_change: bool = False) -> Plugin:
+    plugin = _lookup(db, user, name, to_change=to_change)
     if plugin is None:  # another organisation's plugin is as invisible as a missing one
         raise ProblemError(404, f"Your organisation has no plugin named {name!r}.")
     return plugin
@@ -130,7 +145,9 @@ def list_plugins(db: Db, user: Caller) -> list[PluginOut]:
     return [_read(p) for p in plugins]
 
 
-@router.post("", status_code=201, response_model=PluginOut)
+@router.post(
+    "", status_code=201, response_model=PluginOut, responses={201: {"headers": ETAG | LOCATION}}
+)
 def create_plugin(db: Db, user: Caller, unsafe: Unsafe, body: PluginCreate) -> Response:
     """List a new plugin; a repeat of the same request returns the first answer."""
     if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
@@ -153,26 +170,26 @@ def create_plugin(db: Db, user: Caller, unsafe: Unsafe, body: PluginCreate) -> R
     )
 
 
-@router.get("/{name}", response_model=PluginOut)
-def get_plugin(db: Db, user: Caller, name: str) -> JSONResponse:
+@router.get("/{name}", response_model=PluginOut, responses={200: {"headers": ETAG}})
+def get_plugin(db: Db, user: Caller, name: Name) -> JSONResponse:
     """One plugin, with the ETag to send back in If-Match."""
     plugin = _find(db, user, name)
     return JSONResponse(_read(plugin).model_dump(mode="json"), headers={"ETag": _etag(plugin)})
 
 
-@router.patch("/{name}", response_model=PluginOut)
+@router.patch("/{name}", response_model=PluginOut, responses={200: {"headers": ETAG}})
 def change_plugin(
     db: Db,
     user: Caller,
     unsafe: Unsafe,
-    name: str,
+    name: Name,
     body: PluginChange,
     if_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """Change a listing; If-Match must carry the current ETag, so no write is lost."""
     if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
         return replayed
-    plugin = _find(db, user, name)
+    plugin = _find(db, user, name, to_change=True)
     if not if_match:
         raise ProblemError(428, "Send If-Match with the ETag you last read.")
     if if_match != _etag(plugin):
@@ -188,9 +205,14 @@ def change_plugin(
     return respond(db, user.organisation_id, unsafe, _out(plugin), headers={"ETag": _etag(plugin)})
 
 
-@router.post("/{name}/versions", status_code=201, response_model=PluginOut)
+@router.post(
+    "/{name}/versions",
+    status_code=201,
+    response_model=PluginOut,
+    responses={201: {"headers": ETAG}},
+)
 def submit_version(
-    request: Request, db: Db, user: Caller, unsafe: Unsafe, name: str, body: ReleaseCreate
+    request: Request, db: Db, user: Caller, unsafe: Unsafe, name: Name, body: ReleaseCreate
 ) -> Response:
     """Submit a signed package for review; a new plugin's listing is made from its manifest.
 
@@ -200,7 +222,7 @@ def submit_version(
     """
     if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
         return replayed
-    plugin = _lookup(db, user, name)
+    plugin = _lookup(db, user, name, to_change=True)
     if plugin is not None and any(r.version == body.version for r in plugin.versions):
         raise ProblemError(409, f"Version {body.version} of {name!r} was already submitted.")
     package = finished_upload(request, db, user, body.package_upload)

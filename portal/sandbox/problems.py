@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from functools import partial
 from http import HTTPStatus
 from typing import Any
 
@@ -11,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException
 
 from portal.sandbox.chaos import ChaosDropError
@@ -140,6 +142,14 @@ def validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     return [{"location": list(e.get("loc", ())), "message": str(e.get("msg", ""))} for e in errors]
 
 
+async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+    """A unique key taken by a concurrent request between this one's check and its write."""
+    assert isinstance(exc, IntegrityError)
+    return problem_response(
+        request, 409, detail="A concurrent request changed this first: read again, then retry."
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, ChaosDropError):  # injected on purpose; the connection just drops
         raise exc
@@ -152,4 +162,22 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _problem)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(IntegrityError, _conflict)
     app.add_exception_handler(Exception, _unexpected)
+    app.openapi = partial(_openapi, app)  # type: ignore[method-assign]
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with errors declared as problem+json, the only type they come in.
+
+    FastAPI files the error model under each route's own media type (JSON, or HTML for pages).
+    """
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    schema = FastAPI.openapi(app)  # kept as app.openapi_schema, changed in place below
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            default = operation["responses"]["default"]
+            (problem,) = default["content"].values()
+            default["content"] = {PROBLEM_JSON: problem}
+    return schema

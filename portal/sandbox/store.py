@@ -26,13 +26,27 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    inspect,
+    update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    InstrumentedAttribute,
+    Mapped,
+    Session,
+    mapped_column,
+    relationship,
+    sessionmaker,
+)
 from sqlalchemy.pool import StaticPool
 
 from portal.db.engine import sqlite_pragmas
 from portal.db.types import UTCDateTime
+
+# What a text input must match to be stored or looked up: PostgreSQL text holds no NUL, so the
+# API refuses it up front and every database answers alike.
+PLAIN_TEXT = r"^[^\x00]*$"
 
 
 class SandboxBase(DeclarativeBase):
@@ -228,12 +242,32 @@ class IdempotentResponse(SandboxBase):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
+def first_to_set(db: Session, row: SandboxBase, flag: InstrumentedAttribute[bool]) -> bool:
+    """Set a once-only flag on `row`; False when another request set it first.
+
+    One conditional UPDATE: a concurrent one waits for it (row lock in PostgreSQL, write lock in
+    SQLite) and then matches nothing, where a read followed by a write would let both through
+    in SQLite, which ignores SELECT ... FOR UPDATE.
+    """
+    state = inspect(row)
+    assert state.identity is not None, "a row read from the database"
+    claimed = db.execute(
+        update(type(row))
+        .where(*(c == v for c, v in zip(state.mapper.primary_key, state.identity, strict=True)))
+        .where(flag.is_(False))
+        .values({flag: True})
+        .execution_options(synchronize_session=False)
+    )
+    db.refresh(row)  # what the winner committed, when this request lost
+    return claimed.rowcount == 1  # type: ignore[attr-defined]
+
+
 def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
-def _begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN")
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def open_store(url: str) -> sessionmaker[Any]:
@@ -246,9 +280,10 @@ def open_store(url: str) -> sessionmaker[Any]:
     )
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", sqlite_pragmas)
-        # pysqlite starts transactions late and mishandles SAVEPOINT (which a batch relies on):
-        # take transaction control away from it, and begin where SQLAlchemy begins.
+        # pysqlite starts transactions late and mishandles SAVEPOINT (which batches and claimed
+        # keys rely on): take transaction control away from it, and begin where SQLAlchemy
+        # begins, IMMEDIATE, so that requests take turns instead of failing to upgrade a read.
         event.listen(engine, "connect", _driver_autocommit)
-        event.listen(engine, "begin", _begin)
+        event.listen(engine, "begin", _begin_immediate)
     SandboxBase.metadata.create_all(engine)
     return sessionmaker(engine, expire_on_commit=False)

@@ -14,13 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography import x509
+from sqlalchemy import create_engine, text
 
 from portal.auth.oauth import Marketplace
 from portal.sandbox.app import create_app
 from portal.sandbox.tls import ensure_tls
 from portal.sync.connectivity import Problem, probe_marketplace
 from portal.sync.http import marketplace_client
-from tests.sandbox_server import RunningSandbox
+from tests.sandbox_server import RunningSandbox, sandbox_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,6 +131,34 @@ def test_serve_command_announces_its_url_and_ca(tmp_path: Path) -> None:
         server.send_signal(signal.SIGINT)
         server.wait(20)
     assert server.returncode == 0
+
+
+def test_serve_keeps_its_records_in_the_database_named_by_db(tmp_path: Path, database: str) -> None:
+    with sandbox_database(tmp_path, database) as url:
+        server = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "portal.cli", "--data-dir", str(tmp_path)),
+                *("sandbox", "serve", "--port", "0", "--seed-demo", "--db", url),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            assert server.stdout is not None
+            announced = server.stdout.readline().split(": ", 1)[1].strip()
+            ca = tmp_path / "sandbox" / "tls" / "ca.pem"
+            assert probe_marketplace(Marketplace(announced, ca)).online
+        finally:
+            server.send_signal(signal.SIGINT)
+            server.wait(20)
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            emails = connection.execute(text("SELECT email FROM users")).scalars().all()
+        engine.dispose()
+    assert server.returncode == 0
+    assert "ada@lagos-ai.example" in emails
+    assert not (tmp_path / "sandbox" / "marketplace.sqlite3").exists()
 
 
 def test_a_busy_port_is_one_plain_line(tmp_path: Path) -> None:

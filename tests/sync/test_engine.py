@@ -100,10 +100,14 @@ def drain(
 
 
 def test_a_thousand_items_through_chaos_arrive_exactly_once(
-    tmp_path: Path, data_dir: DataDir, store: Store, memory_keyring: MemoryKeyring
+    tmp_path: Path, database: str, data_dir: DataDir, store: Store, memory_keyring: MemoryKeyring
 ) -> None:
     with running_sandbox(
-        tmp_path / "chaotic", chaos_rate=0.2, chaos_retry_after=0, chaos_slow_seconds=0.02
+        tmp_path / "chaotic",
+        database=database,
+        chaos_rate=0.2,
+        chaos_retry_after=0,
+        chaos_slow_seconds=0.02,
     ) as chaotic:
         market, tokens = signed_in(chaotic, data_dir, "tunde@lagos-ai.example")
         names = [f"plugin-{n:04d}" for n in range(1000)]
@@ -291,6 +295,7 @@ def record_requests(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 
 def test_exactly_once_survives_a_killed_client(
     tmp_path: Path,
+    database: str,
     data_dir: DataDir,
     store: Store,
     memory_keyring: MemoryKeyring,
@@ -298,7 +303,11 @@ def test_exactly_once_survives_a_killed_client(
 ) -> None:
     """SIGKILL the `aic-portal sync` process mid-run, run it again: each item arrives once."""
     with running_sandbox(
-        tmp_path / "slow", chaos_rate=0.3, chaos_retry_after=0, chaos_slow_seconds=0.02
+        tmp_path / "slow",
+        database=database,
+        chaos_rate=0.3,
+        chaos_retry_after=0,
+        chaos_slow_seconds=0.02,
     ) as server:
         market, tokens = signed_in(server, data_dir, "ada@lagos-ai.example")
         keyring_file = tmp_path / "keyring.json"
