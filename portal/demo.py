@@ -34,7 +34,6 @@ from portal.settings import Settings
 from portal.sync.connectivity import probe_marketplace
 from portal.sync.embedded import EmbeddedSandbox
 from portal.sync.engine import sync
-from portal.sync.outbox import enqueue
 from portal.sync.profile import fetch_profile, save_profile
 
 
@@ -74,20 +73,59 @@ def _sign_in_and_sync(
     )
     with Store.open(data_dir) as store:
         save_profile(store, who)
-        name = f"walkthrough-{datetime.now(UTC):%Y%m%d%H%M%S}"
-        with store.session() as session, session.begin():
-            enqueue(
-                session,
-                resource=f"plugin/{name}",
-                method="POST",
-                path="/v1/marketplace/plugins",
-                body={"name": name, "display_name": "Walkthrough listing"},
-            )
-        report = sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
+        _publish_a_plugin(data_dir, store, market, tokens, echo=echo)
+
+
+def _publish_a_plugin(
+    data_dir: DataDir,
+    store: Store,
+    market: Marketplace,
+    tokens: TokenStore,
+    *,
+    echo: Callable[[str], object],
+) -> None:
+    """Make a plugin from a template, lint, pack and sign it, publish it through the outbox."""
+    from portal.plugins.attestation import sign_package
+    from portal.plugins.keys import generate_signing_key, has_signing_key, load_signing_key
+    from portal.plugins.labels import review_status
+    from portal.plugins.lint import has_errors, lint_plugin
+    from portal.plugins.pack import pack_plugin
+    from portal.plugins.publish import list_versions, queue_publish
+    from portal.plugins.templates import create_plugin
+
+    name = f"walkthrough-{datetime.now(UTC):%Y%m%d%H%M%S}"
+    folder = data_dir.root / "walkthrough" / name
+    create_plugin("model-serving", folder, name=name)
+    found = lint_plugin(folder)
     echo(
         "   "
-        + _("Queued a plugin listing {name} offline, then synced: delivered {n}.").format(
-            name=name, n=report.delivered
+        + ngettext(
+            "Made {name} from the model-serving template; lint: {n} finding.",
+            "Made {name} from the model-serving template; lint: {n} findings.",
+            len(found),
+        ).format(name=name, n=len(found))
+    )
+    if has_errors(found):
+        return
+    if not has_signing_key(data_dir):
+        key = generate_signing_key(data_dir)
+        echo("   " + _("Made the signing key {key}.").format(key=key.key_id))
+    package = folder.parent / f"{name}-0.1.0.aicpkg"
+    packed = pack_plugin(folder, package, progress=no_progress, cancel=CancelToken())
+    sign_package(package, load_signing_key(data_dir))
+    echo(
+        "   "
+        + _("Packed and signed {file} ({size} bytes, SHA-256 {digest}…).").format(
+            file=package.name, size=format_number(packed.size), digest=packed.sha256[:12]
+        )
+    )
+    queue_publish(store, data_dir, package)
+    report = sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
+    status = next(v.review_status for v in list_versions(store, name=name))
+    echo(
+        "   "
+        + _("Queued it for publishing, then synced: {summary} Review: {status}.").format(
+            summary=report.summary(), status=review_status(status)
         )
     )
 

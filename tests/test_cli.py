@@ -57,7 +57,7 @@ def test_demo_creates_the_store_and_shows_it(tmp_path: Path) -> None:
     assert f"Schema:             {head_revision()} (current)" in again.stdout
 
 
-def test_demo_signs_in_to_the_embedded_sandbox_and_syncs(tmp_path: Path) -> None:
+def test_demo_signs_in_to_the_embedded_sandbox_and_publishes_a_plugin(tmp_path: Path) -> None:
     env = {
         "PYTHON_KEYRING_BACKEND": "tests.keyrings.FileKeyring",
         "AIC_TEST_KEYRING": str(tmp_path / "keyring.json"),
@@ -66,7 +66,10 @@ def test_demo_signs_in_to_the_embedded_sandbox_and_syncs(tmp_path: Path) -> None
     done = aic("--data-dir", str(tmp_path / "d"), "demo", env=env)
     assert done.returncode == 0, done.stderr
     assert "Signed in as Ada Obi <ada@lagos-ai.example> for Lagos AI Integrators." in done.stdout
-    assert "then synced: delivered 1." in done.stdout
+    assert "from the model-serving template; lint: 0 findings." in done.stdout
+    # the key registration and the version went out; the sandbox took the version for review
+    assert "then synced: Delivered 2; postponed 0; conflicts 0; needing attention 0." in done.stdout
+    assert "Review: In review." in done.stdout
     assert "access_token" not in (tmp_path / "d" / "logs" / "portal.log").read_text()
 
 

@@ -325,9 +325,10 @@ def _sync_now(ctx: click.Context, store: Store) -> None:
 
 def _echo_version(version: VersionStatus) -> None:
     from portal.db.enums import OutboxState
+    from portal.plugins.labels import review_status
 
     line = _("{name} {version}: review status {status}").format(
-        name=version.name, version=version.version, status=version.review_status.value
+        name=version.name, version=version.version, status=review_status(version.review_status)
     )
     if version.published_at is not None:
         line += " " + _("(submitted {date})").format(date=format_datetime(version.published_at))

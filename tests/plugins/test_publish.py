@@ -349,9 +349,9 @@ def test_keygen_pack_publish_and_status_from_the_command_line(
     assert done.returncode == 0, done.stderr
     assert f"Queued {name} 0.1.0 for publishing" in done.stdout
     assert "Delivered 2;" in done.stdout
-    assert f"{name} 0.1.0: review status in_review" in done.stdout
+    assert f"{name} 0.1.0: review status In review" in done.stdout
     done = aic(*data, "plugin", "publish", "--no-sync", str(package), env=env)
     assert done.returncode == 1 and "is already published" in done.stderr
     assert aic(*data, "sync", env=env).returncode == 0
     done = aic(*data, "plugin", "status", name, env=env)
-    assert done.stdout.startswith(f"{name} 0.1.0: review status approved (submitted ")
+    assert done.stdout.startswith(f"{name} 0.1.0: review status Approved (submitted ")

@@ -9,8 +9,8 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStyle, QToolButton, QVBoxLayout, QWidget
 
 from portal.i18n import _, format_list, format_number, ngettext
+from portal.plugins import labels as plugin_labels
 from portal.plugins.findings import Finding, Severity
-from ui import plugin_labels
 from ui.operations import CoreOp, OpHandle
 from ui.widgets import RecordTable
 

@@ -25,9 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from portal.i18n import _
+from portal.plugins import labels as plugin_labels
 from portal.plugins.document import Problem
 from portal.plugins.manifest import Backend, Permission, PluginType, PricingModel, Runtime
-from ui import plugin_labels
 
 LICENCES = (
     "Apache-2.0",

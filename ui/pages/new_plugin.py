@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
 )
 
 from portal.i18n import _
+from portal.plugins import labels as plugin_labels
 from portal.plugins.manifest import DNS_LABEL
 from portal.plugins.templates import TEMPLATES
-from ui import plugin_labels
 
 
 class NewPluginDialog(QDialog):

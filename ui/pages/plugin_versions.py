@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from portal.db.enums import ReviewStatus
 from portal.i18n import _, format_datetime, format_number
-from ui import plugin_labels
+from portal.plugins import labels as plugin_labels
 from ui.dialogs import ask
 from ui.operations import CoreOp, OpContext, OpHandle
 from ui.state import AppState
