@@ -6,6 +6,7 @@ import base64
 import json
 import logging
 import os
+import re
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,7 +106,7 @@ def validate_proxy(url: str) -> str:
         raise InputError(
             _(
                 "The proxy address “{url}” must start with http:// or https:// and name a host."
-            ).format(url=url)
+            ).format(url=re.sub(r"//[^/@]*@", "//…@", url))  # never show a password
         )
     if parts.username or parts.password or parts.query or parts.fragment or parts.path.strip("/"):
         raise InputError(
@@ -157,8 +158,9 @@ def load_settings(path: Path) -> tuple[Settings, str | None]:
         for pin in pins:
             try:
                 kept.append(validate_pin(str(pin)))
-            except InputError as exc:
-                log.warning("ignoring a pin in %s: %s", path, exc.message)
+            except InputError as exc:  # kept all the same: it matches no key, so pinning stays
+                log.warning("a pin in %s matches no key: %s", path, exc.message)  # on (fail closed)
+                kept.append(str(pin))
         settings = replace(settings, pins=tuple(kept))
     proxy = raw.get("proxy")
     if isinstance(proxy, str):

@@ -133,3 +133,22 @@ def test_a_malformed_address_in_settings_is_ignored(tmp_path: Path) -> None:
 
 def test_marketplace_url_is_normalised() -> None:
     assert validate_marketplace_url(" https://m.example.com/ ") == "https://m.example.com"
+
+
+def test_pins_that_cannot_match_keep_pinning_on(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"pins": ["not-a-pin", 42]}))
+    settings, problem = load_settings(path)
+    assert problem is None
+    assert settings.pins == ("not-a-pin", "42")  # no key matches them: every connection refused
+
+
+def test_a_bad_proxy_address_is_shown_without_its_password() -> None:
+    from portal.settings import validate_proxy
+
+    with pytest.raises(InputError) as refused:
+        validate_proxy("socks5://ada:hunter2@proxy.example:1080")
+    assert "hunter2" not in refused.value.message and "ada" not in refused.value.message
+    with pytest.raises(InputError) as refused:
+        validate_proxy("http://ada:hunter2@proxy.example:3128")
+    assert "hunter2" not in refused.value.message

@@ -100,7 +100,7 @@ def queue_publish(store: Store, data_dir: DataDir, package: Path) -> PublishQueu
         version.package_path, version.package_sha256 = str(package), sha256
         version.signed, version.review_status = True, ReviewStatus.SUBMITTED
         version.published_at = None
-        _queue_key(session, public_path)
+        key_item = _queue_key(session, public_path)
         item = enqueue(
             session,
             resource=f"plugin/{meta.name}",
@@ -111,6 +111,7 @@ def queue_publish(store: Store, data_dir: DataDir, package: Path) -> PublishQueu
                 "package_upload": FileToUpload(package, sha256),
                 "signature_upload": FileToUpload(signature, file_sha256(signature)),
             },
+            after=key_item,  # the marketplace checks the signature with the registered key
         )
         session.flush()
         return PublishQueued(meta.name, meta.version, sha256, item.id, key_id(public))

@@ -26,7 +26,7 @@ from portal.cancel import CancelToken, Progress
 from portal.db.enums import OutboxState
 from portal.db.models import OutboxItem
 from portal.db.store import Store
-from portal.errors import Cancelled, InputError
+from portal.errors import Cancelled, ErrorKind, InputError, PortalError
 from portal.i18n import _
 from portal.sync.http import TransientError, request_with_retries
 from portal.sync.refusals import RefusedError
@@ -79,8 +79,36 @@ def sync(
 ) -> SyncReport:
     """Deliver every due outbox item; a resource whose item could not go waits for the next run.
 
+    One sync at a time per data dir, whichever process runs it: two would send the same items.
     Then read the review status of the plugin versions waiting for one, so the app shows it.
     """
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(store.data_dir.root / "sync.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise PortalError(
+            _(
+                "Another sync of this data dir is running (the app or `aic-portal sync`); "
+                "try again when it is done."
+            ),
+            kind=ErrorKind.STORAGE,
+        ) from None
+    try:
+        return _sync(store, market, tokens, progress=progress, cancel=cancel)
+    finally:
+        lock.release()
+
+
+def _sync(
+    store: Store,
+    market: Marketplace,
+    tokens: TokenStore,
+    *,
+    progress: Progress,
+    cancel: CancelToken,
+) -> SyncReport:
     from portal.plugins.publish import refresh_review_status
     from portal.sync.profile import fetch_profile, save_profile
 
@@ -102,10 +130,15 @@ def sync(
             # a refused item still holds back the items queued after it for its resource
             heads = list(islice(lanes, BATCH_SIZE))
             firsts = [lanes[resource][0] for resource in heads]
-            items = _claim(store, firsts, courier.blocked, who.organisation_id)
+            later: set[str] = set()
+            items = _claim(store, firsts, courier.blocked, who.organisation_id, later=later)
             courier.deliver(client, items)
             for resource in heads:
                 lane = lanes[resource]
+                if resource in later and items:  # may go once what it waits for went: retry last
+                    del lanes[resource]
+                    lanes[resource] = lane
+                    continue
                 lane.popleft()
                 done += 1
                 if resource in courier.blocked or not lane:
@@ -197,17 +230,18 @@ class _Courier:
         except (AuthError, RefusedError, Cancelled):
             _release(self.store, [item.id for item in items])
             raise
-        except TransientError as exc:
+        except (TransientError, NetworkError) as exc:
             self.blocked.update(item.resource for item in items)
-            _postpone(self.store, [item.id for item in items], str(exc), self.report)
+            reason = exc.message if isinstance(exc, NetworkError) else str(exc)
+            _postpone(self.store, [item.id for item in items], reason, self.report)
             return
-        if response.status_code != 200:  # no batches here (an older marketplace): one by one
-            log.info("batch refused with HTTP %s; sending one by one", response.status_code)
+        answers = _batch_answers(items, response) if response.status_code == 200 else None
+        if answers is None:  # no batches here (an older marketplace), or a garbled answer
+            log.info("batch not answered (HTTP %s); sending one by one", response.status_code)
             self.batches = False
             for item in items:
                 self._send_one(client, item)
             return
-        answers = list(zip(items, response.json()["responses"], strict=True))
         alone = [item for item, answer in answers if _not_batchable(answer)]
         self._settle(
             [
@@ -258,7 +292,9 @@ class _Courier:
                 i.id: i for i in session.scalars(select(OutboxItem).where(OutboxItem.id.in_(ids)))
             }
             for sent, status, detail, etag in answers:
-                item = loaded[sent.id]
+                item = loaded.get(sent.id)
+                if item is None:  # gone from the outbox meanwhile: nothing left to record
+                    continue
                 if status == 401:  # the token lapsed inside a batch: next run, a fresh one
                     item.state = OutboxState.PENDING
                     self.blocked.add(item.resource)
@@ -279,6 +315,26 @@ class _Courier:
                     item.state = OutboxState.FAILED
                     self.report.needs_attention += 1
                 self.report.errors.append(f"{item.action}: {item.last_error}")
+
+
+def _batch_answers(
+    items: list[OutboxItem], response: httpx.Response
+) -> list[tuple[OutboxItem, dict[str, Any]]] | None:
+    """Each item with its answer, or None when the answer is not a batch answer for them: the
+    marketplace is untrusted input, and one by one still works."""
+    try:
+        answers = response.json()["responses"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    well_formed = isinstance(answers, list) and len(answers) == len(items)
+    if not well_formed or not all(
+        isinstance(a, dict)
+        and isinstance(a.get("status"), int)
+        and isinstance(a.get("headers"), dict)
+        for a in answers
+    ):
+        return None
+    return [(item, {"body": None, **answer}) for item, answer in zip(items, answers, strict=True)]
 
 
 def _not_batchable(answer: dict[str, Any]) -> bool:
@@ -321,10 +377,12 @@ HOLDING = (
 
 
 def _claim(
-    store: Store, item_ids: list[int], blocked: set[str], organisation: str
+    store: Store, item_ids: list[int], blocked: set[str], organisation: str, *, later: set[str]
 ) -> list[OutboxItem]:
     """Mark the items in flight (committed), except those whose resource has an earlier item
-    waiting or stuck, and those queued for another partner organisation than the one signed in."""
+    waiting or stuck, and those queued for another partner organisation than the one signed in.
+
+    An item queued after one still on its way has its resource put in `later`."""
     with store.session() as session, session.begin():
         items = session.scalars(
             select(OutboxItem).where(OutboxItem.id.in_(item_ids)).order_by(OutboxItem.id)
@@ -338,9 +396,25 @@ def _claim(
                 .group_by(OutboxItem.resource)
             )
         }
+        waiting_on: dict[int, OutboxState] = {
+            row.id: row.state
+            for row in session.execute(
+                select(OutboxItem.id, OutboxItem.state).where(
+                    OutboxItem.id.in_([i.payload["after"] for i in items if "after" in i.payload]),
+                    OutboxItem.state != OutboxState.DELIVERED,
+                )
+            )
+        }
         claimed = []
         for item in items:
             if item.resource in blocked or item.state not in HOLDING[:2]:
+                continue
+            awaited = waiting_on.get(item.payload.get("after", 0))
+            if awaited in HOLDING[:2]:  # queued after one not delivered yet, but on its way
+                later.add(item.resource)
+                continue
+            if awaited is not None:  # ...after one that waits for the user
+                blocked.add(item.resource)
                 continue
             if item.payload.get("organisation") not in (None, organisation):
                 blocked.add(item.resource)

@@ -50,12 +50,14 @@ def enqueue(
     body: dict[str, Any] | None = None,
     if_match: str | None = None,
     uploads: Mapping[str, FileToUpload] | None = None,
+    after: OutboxItem | None = None,
 ) -> OutboxItem:
     """Queue one marketplace request in the caller's transaction, with its own idempotency key.
 
     Items of one `resource` are delivered in the order they were queued, and only for the partner
     organisation signed in when they were queued (any, if none was). Each of `uploads` is sent
     first (resumably, also across restarts); its upload id then goes into the body under its key.
+    An item queued `after` another (of any resource) waits until that one is delivered or gone.
     """
     organisation = session.scalar(select(PartnerOrganisation.remote_id).limit(1))
     payload: dict[str, Any] = {
@@ -65,6 +67,9 @@ def enqueue(
         "if_match": if_match,
         "organisation": organisation,
     }
+    if after is not None:
+        session.flush()  # its id
+        payload["after"] = after.id
     if uploads:
         payload["uploads"] = {
             field: {"file": str(upload.path.absolute()), "sha256": upload.sha256, "id": None}
@@ -155,12 +160,15 @@ def keep_mine(store: Store, item_id: int) -> bool:
         return True
 
 
+DISCARDABLE = (OutboxState.PENDING, OutboxState.FAILED, OutboxState.CONFLICT)
+
+
 def discard_item(store: Store, item_id: int) -> bool:
     """Give up an item that was not delivered, so the ones after it can go (for a conflict:
-    keep the marketplace's version)."""
+    keep the marketplace's version). One being sent right now cannot be taken back."""
     with store.session() as session, session.begin():
         item = session.get(OutboxItem, item_id)
-        if item is None or item.state == OutboxState.DELIVERED:
+        if item is None or item.state not in DISCARDABLE:
             return False
         session.delete(item)
         return True

@@ -66,10 +66,12 @@ def upload_file(
     auth = {"Authorization": f"Bearer {access_token(market, tokens)}"}
     sent = 0
     with market.client() as client:
-        upload_id = resume or _create(client, auth, size)
-        if resume is None:
+        offset = _offset(client, auth, resume) if resume else None
+        if offset is None:  # new, or one the marketplace no longer knows (expired): start afresh
+            upload_id, offset = _create(client, auth, size), 0
             started(upload_id)
-        offset = _offset(client, auth, upload_id)
+        else:
+            upload_id = str(resume)
         digest, hashed = hashlib.sha256(), 0  # hashed while sent, as long as it goes in order
         with path.open("rb") as source:
             while offset < size:
@@ -100,12 +102,18 @@ def upload_file(
                             answer = _append(client, auth, upload_id, reader)
                 sent += 1
                 if answer.status_code == 409 and "Upload-Offset" in answer.headers:
-                    offset = int(answer.headers["Upload-Offset"])  # the server knows better
+                    moved = _offset_header(answer)  # the server knows better
+                    if moved == offset:  # it refused this offset and names it again: stuck
+                        _expect(answer, 200, market)
+                    offset = moved
                     continue
                 _expect(answer, 200, market)
                 if reader.digest is not None:
                     digest, hashed = reader.digest, offset + length
-                offset = int(answer.headers["Upload-Offset"])
+                arrived = _offset_header(answer)
+                if arrived <= offset:  # nothing was taken: asking again would loop forever
+                    raise NetworkError(_("The marketplace did not take the upload's bytes."))
+                offset = arrived
         progress(size, size, _("Checking {name}…").format(name=path.name))
         checksum = digest.hexdigest() if hashed == size else sha256_of(path, cancel)
         done = client.post(
@@ -130,15 +138,29 @@ def _create(client: httpx.Client, auth: dict[str, str], size: int) -> str:
     return str(answer.json()["id"])
 
 
-def _offset(client: httpx.Client, auth: dict[str, str], upload_id: str) -> int:
+def _offset(client: httpx.Client, auth: dict[str, str], upload_id: str) -> int | None:
+    """Where the upload continues; None when the marketplace no longer knows it."""
     answer = client.get(f"/v1/uploads/{upload_id}", headers=auth)
+    if answer.status_code == 404:
+        return None
     if answer.status_code != 200:
         raise NetworkError(
-            _("The marketplace no longer knows this upload (HTTP {status}); start again.").format(
+            _("The marketplace did not say where the upload stands (HTTP {status}).").format(
                 status=answer.status_code
             )
         )
-    return int(answer.headers["Upload-Offset"])
+    return _offset_header(answer)
+
+
+def _offset_header(answer: httpx.Response) -> int:
+    """The Upload-Offset the marketplace answered: untrusted, so checked."""
+    try:
+        offset = int(answer.headers["Upload-Offset"])
+    except (KeyError, ValueError):
+        raise NetworkError(_("The marketplace's answer about the upload is malformed.")) from None
+    if offset < 0:
+        raise NetworkError(_("The marketplace's answer about the upload is malformed."))
+    return offset
 
 
 def _append(

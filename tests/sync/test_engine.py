@@ -279,6 +279,88 @@ def test_what_cannot_go_in_a_batch_is_sent_alone(
     assert ("POST", f"/v1/uploads/{upload}/finish") in sent
 
 
+def test_one_sync_at_a_time_per_data_dir(
+    sandbox: RunningSandbox, data_dir: DataDir, store: Store, memory_keyring: MemoryKeyring
+) -> None:
+    from filelock import FileLock
+
+    from portal.errors import PortalError
+
+    market, tokens = signed_in(sandbox, data_dir, "ada@lagos-ai.example")
+    queue_plugins(store, ["only-once"])
+    with FileLock(data_dir.root / "sync.lock"), pytest.raises(PortalError, match="Another sync"):
+        sync(store, market, tokens, progress=no_progress, cancel=CancelToken())  # e.g. the CLI
+    with store.session() as session:
+        assert session.scalars(select(OutboxItem.state)).all() == [OutboxState.PENDING]
+    assert sync(store, market, tokens, progress=no_progress, cancel=CancelToken()).delivered == 1
+
+
+def test_an_item_being_sent_cannot_be_discarded(data_dir: DataDir, store: Store) -> None:
+    queue_plugins(store, ["in-flight"])
+    with store.session() as session, session.begin():
+        item = session.scalars(select(OutboxItem)).one()
+        item.state = OutboxState.IN_FLIGHT
+        item_id = item.id
+    assert discard_item(store, item_id) is False
+    with store.session() as session:
+        assert session.get(OutboxItem, item_id) is not None
+
+
+def test_an_item_queued_after_another_waits_for_it(
+    sandbox: RunningSandbox,
+    data_dir: DataDir,
+    store: Store,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent = record_requests(monkeypatch)
+    market, tokens = signed_in(sandbox, data_dir, "lena@qubitforge.example")
+    with store.session() as session, session.begin():
+        first = enqueue(
+            session,
+            resource="plugin/first-of-two",
+            method="POST",
+            path=PLUGINS,
+            body={"name": "first-of-two", "display_name": "First"},
+        )
+        enqueue(
+            session,
+            resource="plugin/second-of-two",
+            method="PATCH",
+            path=f"{PLUGINS}/first-of-two",
+            body={"description": "needs the first"},
+            after=first,
+        )
+    report = sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
+    # one run: the second went in a later group than the first, not in the same batch
+    assert (report.delivered, report.needs_attention) == (1, 1)  # 428: no If-Match, as sent
+    writes = [(m, p) for m, p in sent if p.startswith("/v1/") and m in ("POST", "PATCH")]
+    assert writes == [("POST", PLUGINS), ("PATCH", f"{PLUGINS}/first-of-two")]
+
+
+def test_a_garbled_batch_answer_falls_back_to_one_by_one(
+    sandbox: RunningSandbox,
+    data_dir: DataDir,
+    store: Store,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    original = httpx.Response.json
+
+    def garbled(response: httpx.Response, **kw: object) -> object:
+        body = original(response, **kw)
+        if response.request.url.path == "/v1/batch":
+            return {"responses": body["responses"][:1]}  # one answer for two requests
+        return body
+
+    monkeypatch.setattr(httpx.Response, "json", garbled)
+    market, tokens = signed_in(sandbox, data_dir, "sari@jakarta-edge.example")
+    queue_plugins(store, ["garbled-1", "garbled-2"])
+    assert sync(store, market, tokens, progress=no_progress, cancel=CancelToken()).delivered == 2
+    listed = [p["name"] for p in server_plugins(market, tokens)]
+    assert listed.count("garbled-1") == 1 and listed.count("garbled-2") == 1  # replayed, not twice
+
+
 def record_requests(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     """Every request the app's marketplace clients send from now on, as (method, path)."""
     sent: list[tuple[str, str]] = []

@@ -199,3 +199,23 @@ def test_a_whole_file_can_come_in_one_put_and_must_match_its_announced_size(
         assert finished.status_code == 200
         short = put(create(len(body) + 1), body, str(uuid.uuid4()))
         assert short.status_code == 413 and "announced" in short.json()["detail"]
+
+
+def test_an_upload_the_marketplace_forgot_starts_afresh(
+    signed: tuple[Marketplace, TokenStore], tmp_path: Path
+) -> None:
+    market, tokens = signed
+    path = payload(tmp_path, MIB + 7)
+    started: list[str] = []
+    done = upload_file(
+        market,
+        tokens,
+        path,
+        progress=no_progress,
+        cancel=CancelToken(),
+        resume="0123456789abcdef",  # well formed, but no such upload (expired, or another server)
+        started=started.append,
+        chunk_size=MIB,
+    )
+    assert started == [done.upload_id] and done.upload_id != "0123456789abcdef"
+    assert done.chunks_sent == 2

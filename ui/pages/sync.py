@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from portal.db.enums import OutboxState
 from portal.i18n import _, format_datetime, format_number
 from portal.sync.connectivity import Reachability
+from portal.sync.outbox import DISCARDABLE
 from ui.account import AccountPanel
 from ui.labels import outbox_state
 from ui.operations import CoreOp
@@ -157,7 +158,7 @@ class SyncPage(Page):
         self.discard_button.setText(_("Keep the marketplace's…") if conflict else _("Discard…"))
         stuck = entry is not None and entry.state in (OutboxState.FAILED, OutboxState.CONFLICT)
         self.retry_button.setEnabled(stuck)
-        self.discard_button.setEnabled(entry is not None and entry.state != OutboxState.DELIVERED)
+        self.discard_button.setEnabled(entry is not None and entry.state in DISCARDABLE)
 
     def _act_on_selected(self, *, retry: bool) -> None:
         """Send a stuck item again, or discard it, asking first when something would be lost."""
