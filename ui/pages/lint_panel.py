@@ -93,9 +93,17 @@ class LintPanel(QWidget):
             if asked == self._runs:
                 self._running = None
 
+        def failed(error: BaseException) -> None:
+            from ui.dialogs import show_error
+
+            stopped()
+            self.summary.setText(_("Lint could not run; see the message."))
+            show_error(self, error)
+
         self._running = (
             CoreOp(self, lambda ctx: lint_plugin(folder, cancel=ctx.cancel), name="lint")
             .success(done)
+            .failure(failed)
             .cancelled(stopped)
             .run_in_background()
         )

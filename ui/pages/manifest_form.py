@@ -97,7 +97,10 @@ class ManifestForm(QWidget):
             [(t.value, plugin_labels.plugin_type(t)) for t in PluginType],
         )
         self._text(runs, "spec.endpoint", _("Endpoint"), "/v1/models/acme-vision", required=True)
-        runtimes = [(r.value, "Python " + r.value.removeprefix("python")) for r in Runtime]
+        runtimes = [
+            (r.value, _("Python {version}").format(version=r.value.removeprefix("python")))
+            for r in Runtime
+        ]
         self._choice(runs, "spec.runtime", _("Runtime"), runtimes)
         self._text(runs, "spec.entryPoint", _("Entry point"), "src/serve.py:serve", required=True)
         self._checks(runs, "spec.hardware.backends", _("Backends"), list(BACKEND_NAMES.items()))
@@ -300,7 +303,7 @@ class ManifestForm(QWidget):
         spin = QSpinBox()
         spin.setRange(0, 16 * 1024 * 1024)
         spin.setSingleStep(256)
-        spin.setSuffix(" MiB")
+        spin.setSuffix(" " + _("MiB"))
         spin.setSpecialValueText(_("Not stated"))
 
         def write(value: object) -> None:

@@ -109,7 +109,13 @@ class ManifestEditor(QWidget):
         self.state_label.setText(_("Loading…"))
         CoreOp(self, lambda _ctx: read_text(path), name="read manifest").success(
             lambda text: self._loaded(path, text)
-        ).run_in_background()
+        ).failure(self._read_failed).run_in_background()
+
+    def _read_failed(self, error: BaseException) -> None:
+        from ui.dialogs import show_error
+
+        self.state_label.setText(_("plugin.yaml cannot be read; see the message."))
+        show_error(self, error)
 
     def _loaded(self, path: Path, text: str | None) -> None:
         if path != self.path:
@@ -150,7 +156,8 @@ class ManifestEditor(QWidget):
             return
         self._save_wanted = False
         path, text = self.path, self.yaml.toPlainText()
-        CoreOp(self, lambda _ctx: save_text(path, text), name="save manifest").success(
+        # the write worker: one save at a time, in order, so an older text never lands last
+        CoreOp(self, lambda _ctx: save_text(path, text), writes=True, name="save manifest").success(
             lambda _none: self._saved(text)
         ).failure(self._save_failed).run_in_background()
 
