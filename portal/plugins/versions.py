@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from portal.db.enums import OutboxState, ReviewStatus
 from portal.db.models import PluginProject, PluginVersion
@@ -33,6 +34,8 @@ class VersionSummary:
     published_at: datetime | None
     refused: str | None = None
     """Why the marketplace refused this version's publish item, while it waits on the user."""
+    sendable: bool = True
+    """Whether it may be packed again and published: the marketplace cannot have it."""
 
 
 def project_for_folder(store: Store, folder: Path) -> int | None:
@@ -43,20 +46,37 @@ def project_for_folder(store: Store, folder: Path) -> int | None:
 
 
 def ensure_packable(store: Store, project_id: int, version: str) -> None:
-    """Refuse to pack over a version the marketplace already has: its package must not change."""
+    """Refuse to pack over a version the marketplace may have: its package must not change.
+
+    A version whose publish was refused, or given up before it went, may be packed again.
+    """
     with store.session() as session:
-        status = session.scalar(
-            select(PluginVersion.review_status).where(
+        row = session.scalar(
+            select(PluginVersion).where(
                 PluginVersion.project_id == project_id, PluginVersion.version == version
             )
         )
-    if status is not None and status is not ReviewStatus.DRAFT:
-        raise InputError(
-            _(
-                "Version {version} was already sent to the marketplace, so its package must not "
-                "change. Raise metadata.version in plugin.yaml, then pack again."
-            ).format(version=version)
-        )
+        if row is None or _sendable(session, row):
+            return
+    raise InputError(
+        _(
+            "Version {version} was already sent to the marketplace, so its package must not "
+            "change. Raise metadata.version in plugin.yaml, then pack again."
+        ).format(version=version)
+    )
+
+
+def _sendable(session: Session, row: PluginVersion) -> bool:
+    """Whether the marketplace cannot have this version: never sent, refused, or given up."""
+    if row.review_status is ReviewStatus.DRAFT:
+        return True
+    if row.published_at is not None or row.review_status is not ReviewStatus.SUBMITTED:
+        return False
+    item = publish_items(session, {row.project.name}).get((row.project.name, row.version))
+    if item is None:
+        return True  # given up before it went
+    refused = item.state == OutboxState.FAILED
+    return refused and not (item.last_error or "").startswith("HTTP 409")  # 409: it has it
 
 
 def record_package(
@@ -110,7 +130,7 @@ def list_versions(store: Store, project_id: int) -> list[VersionSummary]:
             item = items.get((project.name, row.version)) if project is not None else None
             stuck = item is not None and item.state in (OutboxState.FAILED, OutboxState.CONFLICT)
             refused = item.last_error if item is not None and stuck else None
-            found.append(replace(_summary(row), refused=refused))
+            found.append(replace(_summary(row), refused=refused, sendable=_sendable(session, row)))
         return found
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
-from portal.db.enums import ReviewStatus
-from portal.db.models import PluginVersion
+from portal.db.enums import OutboxState, ReviewStatus
+from portal.db.models import OutboxItem, PluginVersion
 from portal.db.store import Store
 from portal.errors import InputError
 from portal.paths import DataDir
@@ -20,6 +20,7 @@ from portal.plugins.versions import (
     project_for_folder,
     record_package,
 )
+from portal.sync.outbox import enqueue
 from tests.plugins.conftest import MakePlugin
 from tests.test_cli import aic
 
@@ -49,9 +50,29 @@ def test_record_sign_repack_and_freeze(data_dir: DataDir, tmp_path: Path) -> Non
         assert listed.size is None and listed.review_status is ReviewStatus.DRAFT
         with store.session() as session, session.begin():
             session.execute(update(PluginVersion).values(review_status=ReviewStatus.SUBMITTED))
+            item = enqueue(
+                session,
+                resource="plugin/ocr",
+                method="POST",
+                path="/v1/marketplace/plugins/ocr/versions",
+                body={"version": "1.0.0"},
+            )
         with pytest.raises(InputError, match="already sent to the marketplace"):
-            ensure_packable(store, project, "1.0.0")
+            ensure_packable(store, project, "1.0.0")  # on its way
         ensure_packable(store, project, "1.0.1")
+        for state, error, packable in (
+            (OutboxState.FAILED, "HTTP 422: lint found 1 error", True),  # refused: not there
+            (OutboxState.FAILED, "HTTP 409: already submitted", False),  # it is there
+            (OutboxState.DELIVERED, None, False),
+        ):
+            with store.session() as session, session.begin():
+                stored = session.get(OutboxItem, item.id)
+                assert stored is not None
+                stored.state, stored.last_error = state, error
+            assert [v.sendable for v in list_versions(store, project)] == [packable]
+        with store.session() as session, session.begin():
+            session.execute(delete(OutboxItem))
+        ensure_packable(store, project, "1.0.0")  # given up before it went
 
 
 def test_cli_pack_records_the_version_of_a_known_project(

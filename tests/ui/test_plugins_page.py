@@ -323,6 +323,8 @@ def test_publish_queues_the_signed_package_and_syncs(
         lambda: versions.table.item(0, 4).text() == "Refused: HTTP 422: lint found 1 error"
     )
     _settle(qtbot)
+    versions.table.selectRow(0)
+    assert versions.publish_action.isEnabled()  # refused, so the marketplace has not got it
 
 
 def test_leaving_with_unsaved_changes_asks(shell: Shell, qtbot: QtBot, plugin: Path) -> None:

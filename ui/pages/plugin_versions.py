@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from portal.db.enums import ReviewStatus
 from portal.i18n import _, format_datetime, format_number
 from portal.plugins import labels as plugin_labels
 from ui.dialogs import ask
@@ -194,11 +193,7 @@ class VersionsPanel(QWidget):
         self.sign_action.setEnabled(idle and on_disk)
         self.show_action.setEnabled(on_disk)
         self.publish_action.setEnabled(
-            idle
-            and on_disk
-            and version is not None
-            and version.signed
-            and version.review_status is ReviewStatus.DRAFT
+            idle and on_disk and version is not None and version.signed and version.sendable
         )
         if version is not None and not version.signed:
             self.publish_action.setToolTip(_("Sign the package before publishing it."))
