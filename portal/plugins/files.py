@@ -81,6 +81,15 @@ def ignore_spec(root: Path) -> pathspec.GitIgnoreSpec:
         ) from exc
 
 
+def _unreadable(error: OSError) -> None:
+    """A folder that cannot be listed would silently leave its files out: refuse instead."""
+    raise InputError(
+        _("The folder {path} cannot be read: {problem}").format(
+            path=error.filename, problem=error.strerror or error
+        )
+    )
+
+
 def plugin_tree(root: Path, *, cancel: CancelToken | None = None) -> PluginTree:
     """The plugin's files in package order (by path), without following links."""
     if not root.is_dir():
@@ -89,7 +98,7 @@ def plugin_tree(root: Path, *, cancel: CancelToken | None = None) -> PluginTree:
     files: list[PluginFile] = []
     links: list[str] = []
     special: list[str] = []
-    for folder, dirs, names in os.walk(root):
+    for folder, dirs, names in os.walk(root, onerror=_unreadable):
         if cancel is not None:
             cancel.raise_if_cancelled()
         base = Path(folder)

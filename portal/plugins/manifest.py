@@ -103,7 +103,7 @@ class Metadata(_Model):
     """Who and what the plugin is, as the marketplace lists it."""
 
     name: Annotated[str, Field(pattern=DNS_LABEL, max_length=63)]
-    version: Annotated[str, Field(pattern=SEMVER, max_length=128)]
+    version: Annotated[str, Field(pattern=SEMVER, max_length=64)]  # what the marketplace keeps
     display_name: Annotated[str, Field(min_length=1, max_length=80)]
     description: Annotated[str, Field(min_length=1, max_length=2000)]
     publisher: Annotated[str, Field(min_length=1, max_length=100)]

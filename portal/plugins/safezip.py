@@ -65,6 +65,12 @@ class Entry:
     is_dir: bool
 
 
+_WINDOWS_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{port}{n}" for port in ("COM", "LPT") for n in "123456789¹²³"}
+)
+
+
 def entry_name_problem(name: str) -> str | None:
     """Why `name` cannot be a path inside a package on every operating system, or None."""
     parts = (name[:-1] if name.endswith("/") else name).split("/")
@@ -89,6 +95,10 @@ def entry_name_problem(name: str) -> str | None:
         problem = _("the name has an empty or “.” part")
     elif len(parts) > MAX_DEPTH:
         problem = _("the name is nested more than {n} folders deep").format(n=MAX_DEPTH)
+    elif any(part.split(".")[0].upper() in _WINDOWS_DEVICES for part in parts):
+        problem = _("the name is a Windows device (such as CON, NUL or COM1)")
+    elif any(part.endswith((".", " ")) for part in parts):
+        problem = _("the name has a part ending in a dot or a space, which Windows drops")
     return problem
 
 

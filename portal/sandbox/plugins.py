@@ -7,13 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from portal.sandbox.idempotency import Attempt, attempt, replay, respond
 from portal.sandbox.oauth import Db, bearer_user
-from portal.sandbox.problems import ProblemError
+from portal.sandbox.problems import ProblemError, validation_errors
 from portal.sandbox.review import check_submission
 from portal.sandbox.store import PLAIN_TEXT, Plugin, PluginRelease, SigningKey, User
 from portal.sandbox.uploads import finished_upload
@@ -236,11 +236,21 @@ def submit_version(
     checked = check_submission(package, signature, name=name, version=body.version, keys=keys)
     if plugin is None:
         meta = checked.manifest.metadata
+        try:  # the manifest's words become a listing: the same checks as one made directly
+            listing = PluginCreate(
+                name=name, display_name=meta.display_name, description=meta.description
+            )
+        except ValidationError as exc:
+            raise ProblemError(
+                422,
+                "The manifest's display name or description cannot be a listing.",
+                errors=validation_errors(exc.errors()),
+            ) from exc
         plugin = Plugin(
             organisation_id=user.organisation_id,
             name=name,
-            display_name=meta.display_name,
-            description=meta.description,
+            display_name=listing.display_name,
+            description=listing.description,
             revision=0,  # the version below makes it 1
             versions=[],
         )

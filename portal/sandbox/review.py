@@ -12,7 +12,7 @@ from pathlib import Path
 
 from portal.errors import InputError
 from portal.plugins.attestation import file_sha256, signature_path, verify_package
-from portal.plugins.dsse import parse_envelope, public_key_from_pem
+from portal.plugins.dsse import MAX_ENVELOPE_BYTES, parse_envelope, public_key_from_pem
 from portal.plugins.findings import Severity
 from portal.plugins.lint import lint_plugin
 from portal.plugins.manifest import StandardPlugin
@@ -78,6 +78,8 @@ def check_submission(
 def _verify(
     package: Path, signature: Path, *, name: str, version: str, keys: Mapping[str, str]
 ) -> Checked:
+    if signature.stat().st_size > MAX_ENVELOPE_BYTES:  # before reading it: it is untrusted
+        raise ProblemError(422, "The signature upload is far larger than any signature.")
     envelope = parse_envelope(signature.read_bytes(), signature.name)
     signer = next((kid for kid, _sig in envelope.signatures if kid in keys), None)
     if signer is None:

@@ -210,6 +210,14 @@ def test_the_marketplace_refuses_what_does_not_hold_and_other_plugins_still_go(
         "lint error(s): AIC013 requirements.txt:1"
     )
 
+    def nul_in_name(folder: Path) -> None:
+        manifest = folder / "plugin.yaml"
+        text = manifest.read_text().replace("displayName: ", 'displayName: "A\\0B" # ', 1)
+        manifest.write_text(text)
+
+    nul = packed(tmp_path, unique("nul"), key, change=nul_in_name)
+    refused[submit_unchecked(store, nul.parent.name, nul)] = "cannot be a listing"
+
     named = packed(tmp_path, unique("named"), key)
     refused[submit_unchecked(store, unique("renamed"), named)] = (
         f"holds the plugin {named.parent.name!r}, not"

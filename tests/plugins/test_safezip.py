@@ -70,6 +70,11 @@ def _refused(path: Path, pattern: str, *, limits: Limits | None = None) -> None:
         ("a/./b.txt", "empty or “.” part"),
         ("a//b.txt", "empty or “.” part"),
         ("bell\x07.txt", "control characters"),
+        ("docs/CON.txt", "Windows device"),
+        ("nul", "Windows device"),
+        ("com1/x.py", "Windows device"),
+        ("notes./a.txt", "ending in a dot or a space"),
+        ("a/trailing ", "ending in a dot or a space"),
     ],
 )
 def test_unsafe_names_are_refused(tmp_path: Path, name: str, reason: str) -> None:
