@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 from starlette.routing import Match
 
-from portal.sandbox.idempotency import Attempt, attempt, fingerprint
+from portal.sandbox.idempotency import Attempt, attempt, fingerprint, look_ahead
 from portal.sandbox.oauth import Db, bearer_user, session
 from portal.sandbox.problems import (
     PROBLEM_JSON,
@@ -88,6 +88,7 @@ def run_batch(request: Request, db: Db, batch: Batch, user: Caller) -> BatchResu
         raise ProblemError(
             413, f"A request in a batch carries at most {MAX_BODY_BYTES} bytes of body."
         )
+    look_ahead(db, user.organisation_id, [r.idempotency_key for r in batch.requests])
     return BatchResult(
         responses=[
             _answer(request.app, db, user, item, body)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,6 +19,7 @@ from portal.sandbox.store import IdempotentResponse
 
 REPLAYED = "Idempotent-Replayed"
 CLAIMS = "idempotency.claims"  # Session.info key: the keys this session holds, kept loaded
+UNUSED = "idempotency.unused"  # Session.info key: a batch's keys known to be free
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,21 @@ def fingerprint(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(f"{method} {path}\n".encode() + body).hexdigest()
 
 
+def look_ahead(db: Session, organisation_id: str, keys: list[str]) -> None:
+    """Note which of a batch's keys are unused, in one query: their requests then claim them
+    without a savepoint each. A concurrent request taking one meanwhile fails the whole batch
+    (409), which the client then sends one by one, replaying what went through."""
+    taken = set(
+        db.scalars(
+            select(IdempotentResponse.key).where(
+                IdempotentResponse.organisation_id == organisation_id,
+                IdempotentResponse.key.in_(keys),
+            )
+        )
+    )
+    db.info[UNUSED] = {(organisation_id, key) for key in keys if key not in taken}
+
+
 def replay(
     db: Session, organisation_id: str, attempt: Attempt, *, claim: bool = True
 ) -> Response | None:
@@ -91,6 +108,12 @@ def replay(
         body=b"",
         headers={},
     )
+    unused: set[tuple[str, str]] = db.info.get(UNUSED, set())
+    if key in unused:  # a batch found it free a moment ago: claimed with the request's writes
+        unused.discard(key)
+        db.add(held)
+        db.info.setdefault(CLAIMS, {})[key] = held
+        return None
     try:
         with db.begin_nested():
             db.add(held)
