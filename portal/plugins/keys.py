@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from keyring.errors import KeyringError
 
-from portal.auth.tokens import NoKeyringError
+from portal.auth.tokens import NoKeyringError, os_keyring
 from portal.errors import InputError, StorageError
 from portal.i18n import _
 from portal.paths import DataDir
@@ -58,13 +58,23 @@ def generate_signing_key(data_dir: DataDir, *, replace: bool = False) -> Signing
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     staged = private_path.with_name(PRIVATE_NAME + ".new")
+    staged_public = public_path.with_name(PUBLIC_NAME + ".new")
+    service = data_dir.keyring_service
     try:
-        _write(staged, encrypted, 0o600)
-        keyring.set_password(data_dir.keyring_service, KEYRING_ACCOUNT, passphrase)
-        os.replace(staged, private_path)
-        _write(public_path, public, 0o644)
+        _write(staged, encrypted, 0o600)  # both written before anything is replaced
+        _write(staged_public, public, 0o644)
+        previous = keyring.get_password(service, KEYRING_ACCOUNT)
+        keyring.set_password(service, KEYRING_ACCOUNT, passphrase)
+        try:
+            os.replace(staged, private_path)
+        except OSError:
+            if previous is not None:  # the old key stays, so its passphrase must too
+                keyring.set_password(service, KEYRING_ACCOUNT, previous)
+            raise
+        os.replace(staged_public, public_path)
     except KeyringError as exc:
         staged.unlink(missing_ok=True)
+        staged_public.unlink(missing_ok=True)
         raise NoKeyringError(
             _("The OS keyring refused to keep the signing key's passphrase: {problem}").format(
                 problem=exc
@@ -72,6 +82,7 @@ def generate_signing_key(data_dir: DataDir, *, replace: bool = False) -> Signing
         ) from exc
     except OSError as exc:
         staged.unlink(missing_ok=True)
+        staged_public.unlink(missing_ok=True)
         raise StorageError(
             _("The signing key cannot be written to {path}: {problem}").format(
                 path=keys, problem=exc.strerror or exc
@@ -143,15 +154,10 @@ def _write(path: Path, data: bytes, mode: int) -> None:
 
 
 def _keyring() -> KeyringBackend:
-    from portal.about import keyring_backend, keyring_usable
-
-    backend = keyring_backend()
-    if not keyring_usable(backend):
-        raise NoKeyringError(
-            _(
-                "No OS keyring is available to keep the signing key's passphrase ({backend}). "
-                "Install and unlock one (GNOME Keyring or KWallet on Linux; macOS and Windows "
-                "have one built in). The key is never stored unencrypted."
-            ).format(backend=type(backend).__name__)
+    return os_keyring(
+        _(
+            "No OS keyring is available to keep the signing key's passphrase ({backend}). "
+            "Install and unlock one (GNOME Keyring or KWallet on Linux; macOS and Windows "
+            "have one built in). The key is never stored unencrypted."
         )
-    return backend
+    )

@@ -153,8 +153,11 @@ def list_versions(store: Store, *, name: str | None = None) -> list[VersionStatu
     return found
 
 
-def refresh_review_status(store: Store, market: Marketplace, tokens: TokenStore) -> int:
+def refresh_review_status(
+    store: Store, market: Marketplace, tokens: TokenStore, *, cancel: CancelToken | None = None
+) -> int:
     """Read the marketplace's review of each version still waiting for one; how many changed."""
+    cancel = cancel or CancelToken()
     with store.session() as session:
         names = sorted(
             set(
@@ -167,7 +170,7 @@ def refresh_review_status(store: Store, market: Marketplace, tokens: TokenStore)
         )
     if not names:
         return 0
-    listed = {name: _marketplace_versions(market, tokens, name) for name in names}
+    listed = {name: _marketplace_versions(market, tokens, name, cancel) for name in names}
     changed = 0
     with store.session() as session, session.begin():
         waiting = session.execute(
@@ -292,7 +295,7 @@ def _queue_key(session: Session, public_path: Path) -> OutboxItem:
 
 
 def _marketplace_versions(
-    market: Marketplace, tokens: TokenStore, name: str
+    market: Marketplace, tokens: TokenStore, name: str, cancel: CancelToken
 ) -> dict[str, tuple[str, ReviewStatus, datetime]]:
     """The plugin's versions on the marketplace: version → (SHA-256, review status, submitted)."""
     import httpx
@@ -301,9 +304,10 @@ def _marketplace_versions(
     bearer = access_token(market, tokens)
     try:
         with market.client() as client:
-            response = _get(client, path, bearer)
+            response = _get(client, path, bearer, cancel)
             if response.status_code == 401:  # expired early or revoked: refresh once
-                response = _get(client, path, access_token(market, tokens, rejected=bearer))
+                fresh = access_token(market, tokens, rejected=bearer)
+                response = _get(client, path, fresh, cancel)
     except (httpx.HTTPError, TransientError) as exc:
         raise NetworkError(
             _("The marketplace at {url} could not be reached ({problem}).").format(
@@ -325,9 +329,9 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _get(client: httpx.Client, path: str, bearer: str) -> httpx.Response:
+def _get(client: httpx.Client, path: str, bearer: str, cancel: CancelToken) -> httpx.Response:
     return request_with_retries(
-        client, "GET", path, headers={"Authorization": f"Bearer {bearer}"}, cancel=CancelToken()
+        client, "GET", path, headers={"Authorization": f"Bearer {bearer}"}, cancel=cancel
     )
 
 

@@ -113,7 +113,7 @@ def _sync(
     from portal.sync.profile import fetch_profile, save_profile
 
     report = SyncReport()
-    who = fetch_profile(market, tokens)
+    who = fetch_profile(market, tokens, cancel=cancel)
     save_profile(store, who)
     courier = _Courier(
         store, market, tokens, report, cancel, progress, access_token(market, tokens)
@@ -145,7 +145,7 @@ def _sync(
                     done += len(lane)
                     del lanes[resource]
     try:
-        report.reviews_changed = refresh_review_status(store, market, tokens)
+        report.reviews_changed = refresh_review_status(store, market, tokens, cancel=cancel)
     except NetworkError as exc:  # delivered all the same; the status is read at the next sync
         log.warning("review status not read: %s", exc.message)
         report.errors.append(exc.message)

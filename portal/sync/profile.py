@@ -35,12 +35,14 @@ class Whoami:
     email: str
 
 
-def fetch_profile(market: Marketplace, tokens: TokenStore) -> Whoami:
+def fetch_profile(
+    market: Marketplace, tokens: TokenStore, *, cancel: CancelToken | None = None
+) -> Whoami:
     """GET /v1/partners/me with a live token; a rejected token signs the user out."""
     import httpx
 
     bearer = access_token(market, tokens)
-    cancel = CancelToken()
+    cancel = cancel or CancelToken()
     try:
         with market.client() as client:
             response = request_with_retries(
