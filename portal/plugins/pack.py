@@ -115,8 +115,8 @@ def pack_plugin(
         temp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
             raise StorageError(
-                _("The package {path} cannot be written: {problem}").format(
-                    path=output, problem=exc.strerror or exc
+                _("The package {path} was not made: {file}: {problem}").format(
+                    path=output, file=exc.filename or output, problem=exc.strerror or exc
                 )
             ) from exc
         raise

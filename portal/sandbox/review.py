@@ -25,11 +25,10 @@ SHOWN_FINDINGS = 5  # in the detail line; `errors` lists them all
 
 @dataclass(frozen=True)
 class Checked:
-    """A submission that passed: its manifest, the package's SHA-256 and the signing key."""
+    """A submission that passed: its manifest and the package's SHA-256."""
 
     manifest: StandardPlugin
     sha256: str
-    key_id: str
 
 
 def check_submission(
@@ -102,4 +101,4 @@ def _verify(
             f"The package holds version {meta.version} of {name!r}, not {version} it was "
             "submitted as.",
         )
-    return Checked(verified.manifest, file_sha256(package), signer)
+    return Checked(verified.manifest, file_sha256(package))
