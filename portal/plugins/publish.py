@@ -65,13 +65,28 @@ class VersionStatus:
 
 
 def queue_publish(store: Store, data_dir: DataDir, package: Path) -> PublishQueued:
-    """Queue a signed package for the marketplace after checking it with this data dir's key.
+    """Queue a signed package for the marketplace after checking it with this data dir's key."""
+    return queue_checked(store, check_for_publish(data_dir, package))
 
-    In one transaction: the version is recorded (its project found by name, or made), the
-    signing key's registration is queued if it never was, and the publish item with its two
-    uploads. A version already queued, sent or published is refused; a refused publish item of
-    the same version is replaced.
-    """
+
+@dataclass(frozen=True)
+class PublishCheck:
+    """A package whose signature, hashes and manifest passed with this data dir's key."""
+
+    package: Path
+    signature: Path
+    public_path: Path
+    key_id: str
+    name: str
+    version: str
+    sha256: str
+
+
+def check_for_publish(
+    data_dir: DataDir, package: Path, *, cancel: CancelToken | None = None
+) -> PublishCheck:
+    """Check a package as the marketplace will, before it is queued: the long part of publishing,
+    with no database involved, so it can run (and be cancelled) apart from the writes."""
     package = package.expanduser().absolute()
     if not package.is_file():
         raise InputError(_("The package {path} does not exist.").format(path=package))
@@ -92,29 +107,46 @@ def queue_publish(store: Store, data_dir: DataDir, package: Path) -> PublishQueu
             ).format(path=data_dir.keys)
         )
     public = load_public_key(public_path)
-    meta = verify_package(package, public, signature=signature).manifest.metadata
-    sha256 = file_sha256(package)
+    meta = verify_package(package, public, signature=signature, cancel=cancel).manifest.metadata
+    return PublishCheck(
+        package,
+        signature,
+        public_path,
+        key_id(public),
+        meta.name,
+        meta.version,
+        file_sha256(package, cancel=cancel),
+    )
+
+
+def queue_checked(store: Store, checked: PublishCheck) -> PublishQueued:
+    """Queue a checked package, in one transaction: the version is recorded (its project found
+    by name, or made), the signing key's registration is queued if it never was, and the publish
+    item with its two uploads. A version already queued, sent or published is refused; a refused
+    publish item of the same version is replaced.
+    """
+    package, sha256, name = checked.package, checked.sha256, checked.name
     with store.session() as session, session.begin():
-        version = _version_row(session, meta.name, meta.version, package)
-        _refuse_if_taken(session, version, meta.name, meta.version)
+        version = _version_row(session, name, checked.version, package)
+        _refuse_if_taken(session, version, name, checked.version)
         version.package_path, version.package_sha256 = str(package), sha256
         version.signed, version.review_status = True, ReviewStatus.SUBMITTED
         version.published_at = None
-        key_item = _queue_key(session, public_path)
+        key_item = _queue_key(session, checked.public_path)
         item = enqueue(
             session,
-            resource=f"plugin/{meta.name}",
+            resource=f"plugin/{name}",
             method="POST",
-            path=f"{PLUGINS_PATH}/{meta.name}/versions",
-            body={"version": meta.version},
+            path=f"{PLUGINS_PATH}/{name}/versions",
+            body={"version": checked.version},
             uploads={
                 "package_upload": FileToUpload(package, sha256),
-                "signature_upload": FileToUpload(signature, file_sha256(signature)),
+                "signature_upload": FileToUpload(checked.signature, file_sha256(checked.signature)),
             },
             after=key_item,  # the marketplace checks the signature with the registered key
         )
         session.flush()
-        return PublishQueued(meta.name, meta.version, sha256, item.id, key_id(public))
+        return PublishQueued(name, checked.version, sha256, item.id, checked.key_id)
 
 
 def queue_key_registration(store: Store, data_dir: DataDir) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from portal.plugins.versions import VersionSummary
 
 PROGRESS_STEPS = 1000
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -246,7 +249,8 @@ class VersionsPanel(QWidget):
         self._show_running(True)
 
     def cancel_pack(self) -> None:
-        """Stop packing; the partial file is removed and nothing gets the package's name."""
+        """Stop packing (the partial file is removed, nothing gets the package's name), or the
+        signing or checking under way."""
         if self.packing is not None:
             self.packing.cancel()
             self.cancel_button.setEnabled(False)
@@ -286,6 +290,36 @@ class VersionsPanel(QWidget):
                 _("Packed {name} ({size}).").format(name=packed.path.name, size=_size(packed.size))
             )
         ).run_in_background()
+
+    def _run_long(
+        self,
+        work: Callable[[OpContext], T],
+        *,
+        name: str,
+        label: str,
+        done: Callable[[T], None],
+        cancelled: str,
+    ) -> None:
+        """Run long work on a worker with the progress bar and Cancel that packing uses."""
+        self.progress.setRange(0, 0)
+        self.progress_file.setText(label)
+
+        def finished(result: T) -> None:
+            self._finish_pack()
+            done(result)
+
+        def stopped() -> None:
+            self._finish_pack()
+            self._status(cancelled)
+
+        self.packing = (
+            CoreOp(self, work, name=name)
+            .success(finished)
+            .failure(self._pack_failed)
+            .cancelled(stopped)
+            .run_in_background()
+        )
+        self._show_running(True)
 
     def _pack_failed(self, error: BaseException) -> None:
         from ui.dialogs import show_error
@@ -335,7 +369,13 @@ class VersionsPanel(QWidget):
                 lambda _none: self._changed(_("Signed {name}.").format(name=package.name))
             ).run_in_background()
 
-        CoreOp(self, work, name="sign package").success(signed).run_in_background()
+        self._run_long(
+            work,
+            name="sign package",
+            label=_("Signing {name}…").format(name=package.name),
+            done=signed,
+            cancelled=_("Signing cancelled; the package is not signed."),
+        )
 
     def _offer_key(self) -> None:
         data_dir = self.state.data_dir
@@ -370,10 +410,22 @@ class VersionsPanel(QWidget):
         if version is None or version.package_path is None or store is None:
             return
         package, data_dir = version.package_path, self.state.data_dir
-        from portal.plugins.publish import PublishQueued, queue_publish
+        from portal.plugins.publish import (
+            PublishCheck,
+            PublishQueued,
+            check_for_publish,
+            queue_checked,
+        )
 
-        def work(_ctx: OpContext) -> PublishQueued:
-            return queue_publish(store, data_dir, package)
+        def check(ctx: OpContext) -> PublishCheck:
+            return check_for_publish(data_dir, package, cancel=ctx.cancel)
+
+        def checked(passed: PublishCheck) -> None:
+            from ui.dialogs import show_error
+
+            CoreOp(
+                self, lambda _ctx: queue_checked(store, passed), writes=True, name="queue publish"
+            ).success(queued).failure(lambda error: show_error(self, error)).run_in_background()
 
         def queued(done: PublishQueued) -> None:
             self._changed(
@@ -391,10 +443,12 @@ class VersionsPanel(QWidget):
                 "Send {package} to the marketplace for review? Once sent, this version's package "
                 "cannot change."
             ).format(package=package.name),
-            lambda: (
-                CoreOp(self, work, writes=True, name="queue publish")
-                .success(queued)
-                .run_in_background()
+            lambda: self._run_long(
+                check,
+                name="check package",
+                label=_("Checking {name} as the marketplace will…").format(name=package.name),
+                done=checked,
+                cancelled=_("Publishing cancelled; nothing was queued."),
             ),
             name="publishQuestion",
         )
