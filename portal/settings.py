@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from portal.atomic import write_atomically
 from portal.errors import InputError, StorageError
 from portal.i18n import _, available_locales
 
@@ -173,12 +174,9 @@ def load_settings(path: Path) -> tuple[Settings, str | None]:
 
 def save_settings(path: Path, settings: Settings) -> None:
     """Write the settings so that a crash mid-write leaves the old file whole."""
-    tmp = path.with_name(path.name + ".tmp")
+    text = json.dumps(asdict(settings), indent=2, sort_keys=True) + "\n"
     try:
-        tmp.write_text(
-            json.dumps(asdict(settings), indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
-        os.replace(tmp, path)
+        write_atomically(path, text.encode("utf-8"))
     except OSError as exc:
         raise StorageError(
             _("Your settings could not be saved to {path}: {problem}").format(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from portal.atomic import write_atomically
 from portal.auth.tokens import os_keyring
 from portal.errors import InputError, StorageError
 from portal.i18n import _, format_datetime
@@ -218,12 +218,8 @@ def _looks_like_pkcs12(data: bytes) -> bool:
 def _write_private(path: Path, data: bytes) -> None:
     """Replace `path` with `data`, readable by the owner only, whole or not at all."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
+        write_atomically(path, data, mode=0o600)
     except OSError as exc:
         raise StorageError(
             _("The client certificate cannot be saved to {path}: {problem}").format(

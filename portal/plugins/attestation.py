@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +11,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from portal import __version__
+from portal.atomic import write_atomically
 from portal.cancel import CancelToken
 from portal.errors import StorageError
 from portal.i18n import _, ngettext
@@ -95,16 +94,9 @@ def sign_package(
     ).encode("utf-8")
     target = signature_path(package)
     data = json.dumps(sign_envelope(payload, key), indent=2).encode("utf-8") + b"\n"
-    handle, temp = tempfile.mkstemp(prefix=target.name + ".part-", dir=target.parent)
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
+        write_atomically(target, data)
     except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
         raise StorageError(
             _("The signature {path} cannot be written: {problem}").format(
                 path=target, problem=exc.strerror or exc

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +14,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from portal.atomic import write_atomically
 from portal.errors import InputError, StorageError
 from portal.i18n import _, format_number
 from portal.plugins.manifest import MANIFEST_NAME, StandardPlugin
@@ -228,16 +227,9 @@ def _dump(document: CommentedMap) -> str:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
+        write_atomically(path, data)
     except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
         raise StorageError(
             _("The manifest {path} cannot be written: {problem}").format(
                 path=path, problem=exc.strerror or exc
