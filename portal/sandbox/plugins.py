@@ -220,11 +220,6 @@ def submit_version(
     registered, its files against its SHA256SUMS, its manifest against `name` and the version,
     and it is linted as `aic-portal plugin lint` would; any failure is a 422 saying which.
     """
-    if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
-        return replayed
-    plugin = _lookup(db, user, name, to_change=True)
-    if plugin is not None and any(r.version == body.version for r in plugin.versions):
-        raise ProblemError(409, f"Version {body.version} of {name!r} was already submitted.")
     package = finished_upload(request, db, user, body.package_upload)
     signature = finished_upload(request, db, user, body.signature_upload)
     keys = {
@@ -233,7 +228,13 @@ def submit_version(
             select(SigningKey).where(SigningKey.organisation_id == user.organisation_id)
         )
     }
+    db.commit()  # the check below reads gigabytes: hold no database lock meanwhile
     checked = check_submission(package, signature, name=name, version=body.version, keys=keys)
+    if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
+        return replayed  # a repeat was checked again, and gets the first answer
+    plugin = _lookup(db, user, name, to_change=True)
+    if plugin is not None and any(r.version == body.version for r in plugin.versions):
+        raise ProblemError(409, f"Version {body.version} of {name!r} was already submitted.")
     if plugin is None:
         meta = checked.manifest.metadata
         try:  # the manifest's words become a listing: the same checks as one made directly
