@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from portal.atomic import write_atomically
-from portal.auth.tokens import os_keyring
+from portal.auth.tokens import NoKeyringError, os_keyring
 from portal.errors import InputError, StorageError
 from portal.i18n import _, format_datetime
 from portal.paths import DataDir
@@ -132,21 +132,39 @@ def import_identity(
                 path=source, date=format_datetime(info.not_before)
             )
         )
+    from keyring.errors import KeyringError
+
     keyring = _keyring()  # refuse before anything is written when there is none
     identity = client_identity(data_dir)
+    service = identity.keyring_service
     pem = serialization.Encoding.PEM
-    _write_private(
-        identity.key_file,
-        key.private_bytes(
-            pem,
-            serialization.PrivateFormat.PKCS8,
-            serialization.BestAvailableEncryption(passphrase.encode()),
-        ),
-    )
-    _write_private(
-        identity.cert_file, b"".join(c.public_bytes(pem) for c in [cert, *(chain or [])])
-    )
-    keyring.set_password(identity.keyring_service, ACCOUNT, passphrase)
+    previous = keyring.get_password(service, ACCOUNT)
+    try:  # the passphrase first: files that nothing can open are worse than no files
+        keyring.set_password(service, ACCOUNT, passphrase)
+    except KeyringError as exc:
+        raise NoKeyringError(
+            _("The OS keyring refused to keep the certificate's passphrase: {problem}").format(
+                problem=exc
+            )
+        ) from exc
+    try:
+        _write_private(
+            identity.key_file,
+            key.private_bytes(
+                pem,
+                serialization.PrivateFormat.PKCS8,
+                serialization.BestAvailableEncryption(passphrase.encode()),
+            ),
+        )
+        _write_private(
+            identity.cert_file, b"".join(c.public_bytes(pem) for c in [cert, *(chain or [])])
+        )
+    except StorageError:  # the certificate that was there stays usable
+        if previous is None:
+            keyring.delete_password(service, ACCOUNT)
+        else:
+            keyring.set_password(service, ACCOUNT, previous)
+        raise
     return info
 
 
