@@ -21,6 +21,7 @@ PROFILES: dict[str, list[Check]] = {
     tensor_checks.PROFILE: tensor_checks.CHECKS,
     lif_checks.PROFILE: lif_checks.CHECKS,
 }
+PROFILE_KINDS = {tensor_checks.PROFILE: "tensor", lif_checks.PROFILE: "neuromorphic"}
 
 
 def profile_checks(profile: str, *, only: str | None = None) -> list[Check]:
