@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from portal import __version__
+from portal.conformance.cli import conformance
 from portal.errors import ErrorKind, PortalError
 from portal.i18n import (
     _,
@@ -625,6 +626,7 @@ def sandbox_client_cert(
 
 
 cli.add_command(plugin)
+cli.add_command(conformance)
 
 
 def _echo_table(rows: list[tuple[str, str]]) -> None:

@@ -1,0 +1,211 @@
+"""A run's reports: canonical report.json, JUnit XML for CI, and a DSSE signature over the JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import xml.etree.ElementTree as ET
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from portal import __version__
+from portal.atomic import write_atomically
+from portal.conformance.results import Status
+from portal.conformance.runner import RunOutcome
+from portal.errors import StorageError
+from portal.i18n import _
+from portal.plugins.dsse import (
+    SignatureError,
+    key_id,
+    parse_envelope,
+    sign_envelope,
+    signature_valid,
+)
+
+SCHEMA = "https://aic-platform.io/schemas/conformance-report/v1"
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+PREDICATE_TYPE = "https://aic-platform.io/attestations/conformance-report/v1"
+REPORT_NAME = "report.json"
+JUNIT_NAME = "report.junit.xml"
+SIGNATURE_NAME = "report.dsse.json"
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity; they are kept as the strings "NaN", "Infinity", "-Infinity"."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def canonical_json(data: Any) -> bytes:
+    """Sorted keys, no spaces, UTF-8: the same report always has the same bytes and hash."""
+    return json.dumps(
+        _finite(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def summary(outcome: RunOutcome) -> dict[str, int]:
+    """How many checks ended in each status."""
+    counts = Counter(r.status for r in outcome.results)
+    return {status.value: counts.get(status, 0) for status in Status}
+
+
+def report_data(outcome: RunOutcome) -> dict[str, Any]:
+    """The report as JSON values."""
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "aic-portal", "version": __version__},
+        "backend": {"spec": outcome.backend, "capabilities": outcome.capabilities},
+        "profile": outcome.profile,
+        "seed": outcome.seed,
+        "toleranceTable": {"version": outcome.table.version, "sha256": outcome.table.sha256},
+        "startedAt": outcome.started_at.isoformat(),
+        "finishedAt": outcome.finished_at.isoformat(),
+        "summary": summary(outcome),
+        "passed": outcome.exit_code == 0,
+        "results": [r.as_json() for r in outcome.results],
+    }
+
+
+def junit_xml(outcome: RunOutcome) -> bytes:
+    """JUnit XML, one testcase per check, so CI systems show the run like a test suite."""
+    counts = summary(outcome)
+    suite = ET.Element(
+        "testsuite",
+        name=f"{outcome.profile} on {outcome.backend}",
+        tests=str(len(outcome.results)),
+        failures=str(counts[Status.FAIL]),
+        errors=str(counts[Status.ERROR]),
+        skipped=str(counts[Status.NOT_SUPPORTED]),
+        time=f"{sum(r.duration_s for r in outcome.results):.3f}",
+        timestamp=outcome.started_at.isoformat(timespec="seconds"),
+    )
+    for result in outcome.results:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=outcome.profile,
+            name=result.check,
+            time=f"{result.duration_s:.3f}",
+        )
+        detail = json.dumps(_finite(result.measured), sort_keys=True)
+        if result.repro is not None:
+            detail += "\n\n" + result.repro.snippet
+        tag = {Status.FAIL: "failure", Status.ERROR: "error", Status.NOT_SUPPORTED: "skipped"}
+        if result.status in tag:
+            ET.SubElement(case, tag[result.status], message=result.message).text = detail
+        else:
+            ET.SubElement(case, "system-out").text = f"{result.status.value}: {result.message}"
+    root = ET.Element("testsuites")
+    root.append(suite)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def statement(report: bytes, outcome: RunOutcome) -> dict[str, Any]:
+    """The in-toto statement the signature vouches for: the report's digest and its verdict."""
+    return {
+        "_type": STATEMENT_TYPE,
+        "subject": [
+            {"name": REPORT_NAME, "digest": {"sha256": hashlib.sha256(report).hexdigest()}}
+        ],
+        "predicateType": PREDICATE_TYPE,
+        "predicate": {
+            "tool": {"name": "aic-portal", "version": __version__},
+            "backend": outcome.backend,
+            "profile": outcome.profile,
+            "toleranceTable": {"sha256": outcome.table.sha256},
+            "summary": summary(outcome),
+        },
+    }
+
+
+def write_reports(
+    outcome: RunOutcome, folder: Path, *, key: Ed25519PrivateKey | None
+) -> list[Path]:
+    """Write report.json, report.junit.xml and, given a key, report.dsse.json into `folder`."""
+    report = canonical_json(report_data(outcome))
+    files = [(folder / REPORT_NAME, report), (folder / JUNIT_NAME, junit_xml(outcome))]
+    if key is not None:
+        envelope = sign_envelope(canonical_json(statement(report, outcome)), key)
+        files.append((folder / SIGNATURE_NAME, json.dumps(envelope, indent=2).encode() + b"\n"))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for path, data in files:
+            write_atomically(path, data)
+    except OSError as exc:
+        raise StorageError(
+            _("The report cannot be written to {path}: {problem}").format(
+                path=folder, problem=exc.strerror or exc
+            )
+        ) from exc
+    return [path for path, _data in files]
+
+
+@dataclass(frozen=True)
+class ReportVerification:
+    """A report whose signature holds: who signed it and what it says."""
+
+    key_id: str
+    profile: str
+    backend: str
+    passed: bool
+
+
+def verify_report(
+    report: Path, public_key: Ed25519PublicKey, *, signature: Path | None = None
+) -> ReportVerification:
+    """Check the DSSE signature and that it vouches for exactly these report bytes."""
+    signature = signature or report.with_name(SIGNATURE_NAME)
+    try:
+        data = report.read_bytes()
+        envelope = parse_envelope(signature.read_bytes(), str(signature))
+    except OSError as exc:
+        raise SignatureError(
+            _("{path} cannot be read: {problem}").format(
+                path=exc.filename, problem=exc.strerror or exc
+            )
+        ) from exc
+    valid = signature_valid(envelope, public_key)
+    if valid is None:
+        raise SignatureError(
+            _("{path} was signed with key {theirs}, not with the key {yours} given.").format(
+                path=signature, theirs=envelope.signatures[0][0], yours=key_id(public_key)
+            )
+        )
+    if not valid:
+        raise SignatureError(
+            _("The signature in {path} is not valid for key {key}.").format(
+                path=signature, key=key_id(public_key)
+            )
+        )
+    try:
+        claims = json.loads(envelope.payload)
+        digest = claims["subject"][0]["digest"]["sha256"]
+        if claims["predicateType"] != PREDICATE_TYPE:
+            raise ValueError(claims["predicateType"])
+        content = json.loads(data)
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        raise SignatureError(
+            _("{path} is not a signed conformance report.").format(path=signature)
+        ) from exc
+    if digest != hashlib.sha256(data).hexdigest():
+        raise SignatureError(
+            _("{path} was changed after it was signed: its SHA-256 is not the signed one.").format(
+                path=report
+            )
+        )
+    return ReportVerification(
+        key_id(public_key),
+        str(content["profile"]),
+        str(content["backend"]["spec"]),
+        bool(content["passed"]),
+    )

@@ -1,0 +1,187 @@
+"""Running a profile against a backend in a child process, with a timeout per check."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from portal.cancel import CancelToken, Progress, no_progress
+from portal.conformance import worker
+from portal.conformance.backends import check_backend_spec
+from portal.conformance.catalogue import profile_checks, repro
+from portal.conformance.checks import Check
+from portal.conformance.results import CheckResult, Status, passed
+from portal.conformance.tolerances import ToleranceTable, load_table
+from portal.errors import InputError
+from portal.i18n import _
+
+POLL_S = 0.05
+
+
+class StartError(InputError):
+    """The run could not start: unknown backend or profile, or the backend failed to load."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """Everything a report says about one run."""
+
+    backend: str
+    profile: str
+    seed: int
+    capabilities: dict[str, Any]
+    table: ToleranceTable
+    results: list[CheckResult]
+    started_at: datetime
+    finished_at: datetime
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every required check passed and nothing failed or erred; else 1."""
+        bad = any(r.status in (Status.FAIL, Status.ERROR) for r in self.results)
+        missing = any(r.required and not passed(r.status) for r in self.results)
+        return 1 if bad or missing else 0
+
+
+class _Worker:
+    """One spawned worker process and our end of its pipe."""
+
+    def __init__(self, spec: str, profile: str, seed: int, *, timeout_s: float) -> None:
+        context = multiprocessing.get_context("spawn")  # no inherited state, threads or locks
+        self.conn, child = context.Pipe()
+        self.process: BaseProcess = context.Process(
+            target=worker.serve, args=(spec, profile, seed, child), daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.timeout_s = timeout_s
+
+    def handshake(self, cancel: CancelToken) -> tuple[str, Any]:
+        """("ready", capabilities) or ("failed", why), within the check timeout."""
+        reply = self._wait(cancel)
+        if isinstance(reply, tuple):
+            return reply
+        return "failed", reply
+
+    def run(self, check_id: str, cancel: CancelToken) -> dict[str, Any] | str:
+        """The check's result as JSON, or why the process gave none (crash, hang)."""
+        self.conn.send(check_id)
+        return self._wait(cancel)
+
+    def _wait(self, cancel: CancelToken) -> Any:
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            if cancel.cancelled:
+                self.stop()
+                cancel.raise_if_cancelled()
+            if self.conn.poll(POLL_S):
+                try:
+                    return self.conn.recv()
+                except EOFError:
+                    return self._died()
+            if not self.process.is_alive() and not self.conn.poll():
+                return self._died()
+            if time.monotonic() > deadline:
+                self.stop()
+                return _("no answer within {seconds} s; the backend process was stopped").format(
+                    seconds=self.timeout_s
+                )
+
+    def _died(self) -> str:
+        self.process.join(5)
+        return _("the backend process ended with exit code {code}").format(
+            code=self.process.exitcode
+        )
+
+    def stop(self) -> None:
+        """Kill the process if it still runs and release the pipe."""
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+    def close(self) -> None:
+        """Ask the process to finish, then make sure it has."""
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+        self.process.join(5)
+        self.stop()
+
+
+def run_profile(
+    spec: str,
+    profile: str,
+    *,
+    seed: int = 0,
+    only: str | None = None,
+    timeout_s: float = 60.0,
+    progress: Progress = no_progress,
+    cancel: CancelToken | None = None,
+) -> RunOutcome:
+    """Run each check in a worker; a crash or hang is that check's ERROR and the run goes on."""
+    cancel = cancel or CancelToken()
+    try:
+        checks = profile_checks(profile, only=only)
+        check_backend_spec(spec)
+    except InputError as exc:
+        raise StartError(exc.message) from exc
+    started = datetime.now(UTC)
+    current = _Worker(spec, profile, seed, timeout_s=timeout_s)
+    state, detail = current.handshake(cancel)
+    if state != "ready":
+        current.stop()
+        raise StartError(
+            _("The backend {backend} could not start: {reason}").format(backend=spec, reason=detail)
+        )
+    capabilities: dict[str, Any] = detail
+    results: list[CheckResult] = []
+    live: _Worker | None = current
+    try:
+        for done, check in enumerate(checks):
+            progress(done, len(checks), check.id)
+            if live is None:
+                live = _Worker(spec, profile, seed, timeout_s=timeout_s)
+                state, detail = live.handshake(cancel)
+                if state != "ready":
+                    live.stop()
+                    live = None
+                    results.append(_error(check, spec, profile, seed, str(detail)))
+                    continue
+            start = time.perf_counter()
+            reply = live.run(check.id, cancel)
+            if isinstance(reply, dict):
+                results.append(CheckResult.from_json(reply))
+            else:
+                live.stop()
+                live = None
+                results.append(
+                    _error(check, spec, profile, seed, reply, time.perf_counter() - start)
+                )
+        progress(len(checks), len(checks), _("done"))
+    finally:
+        if live is not None:
+            live.close()
+    return RunOutcome(
+        spec, profile, seed, capabilities, load_table(), results, started, datetime.now(UTC)
+    )
+
+
+def _error(
+    check: Check, spec: str, profile: str, seed: int, why: str, duration: float = 0.0
+) -> CheckResult:
+    """The ERROR of a check whose process crashed, hung or would not start."""
+    return CheckResult(
+        check.id,
+        Status.ERROR,
+        check.required,
+        why,
+        {},
+        repro(spec, profile, check.id, seed=seed, shapes=[], dtype=check.dtype),
+        round(duration, 4),
+    )

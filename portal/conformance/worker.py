@@ -1,0 +1,46 @@
+"""The child process that runs checks, so a backend that crashes or hangs takes down only itself."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from multiprocessing.connection import Connection
+
+from portal.conformance.backends import load_backend
+from portal.conformance.catalogue import PROFILE_KINDS, execute, profile_checks
+from portal.conformance.tolerances import load_table
+from portal.errors import PortalError
+from portal.i18n import _
+
+
+def serve(spec: str, profile: str, seed: int, conn: Connection) -> None:
+    """Load the backend, say ("ready", capabilities) or ("failed", why), then run check ids sent."""
+    try:
+        backend = load_backend(spec)
+        capabilities = backend.capabilities()
+    except PortalError as exc:
+        conn.send(("failed", exc.message))
+        return
+    except Exception as exc:  # noqa: BLE001 - whatever the backend's import raised is the reason
+        conn.send(("failed", f"{type(exc).__name__}: {exc}"))
+        return
+    if capabilities.kind != PROFILE_KINDS[profile]:
+        conn.send(
+            (
+                "failed",
+                _("{profile} is for {wanted} backends; {backend} is a {kind} backend.").format(
+                    profile=profile,
+                    wanted=PROFILE_KINDS[profile],
+                    backend=spec,
+                    kind=capabilities.kind,
+                ),
+            )
+        )
+        return
+    conn.send(("ready", asdict(capabilities)))
+    checks = {check.id: check for check in profile_checks(profile)}
+    table = load_table()
+    while (check_id := conn.recv()) is not None:
+        result = execute(
+            backend, checks[check_id], spec=spec, profile=profile, seed=seed, table=table
+        )
+        conn.send(result.as_json())
