@@ -637,6 +637,9 @@ def _echo_table(rows: list[tuple[str, str]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; a known error prints one plain line, anything else goes to the log."""
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # the installer's exe also starts conformance workers
     try:
         # Without standalone mode, click returns a command's ctx.exit(code) instead of raising it.
         code = cli.main(args=argv, prog_name="aic-portal", standalone_mode=False)

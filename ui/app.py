@@ -68,6 +68,9 @@ class Shell:
         self.app.setApplicationName("AIC Partner Portal")
         self.app.setOrganizationName("AIC-Platform")
         self.app.setApplicationVersion(__version__)
+        from ui.collector import GuiThreadCollector
+
+        self.collector = GuiThreadCollector(self.app)
         apply_qt_locale(self.app, locale_for(settings))
         self.state = AppState(data_dir, settings, embedded=not args.no_sandbox)
         self.window = self._new_window()
@@ -157,6 +160,9 @@ def report_unhandled(
 
 def main(argv: list[str] | None = None) -> int:
     """Start the GUI; returns the exit status."""
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # the installer's exe also starts conformance workers
     args = _arguments(sys.argv[1:] if argv is None else argv)
     from PySide6.QtWidgets import QApplication, QMessageBox
 

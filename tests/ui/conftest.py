@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,17 @@ from pytestqt.qtbot import QtBot
 
 from ui.app import Shell, _arguments
 from ui.operations import running_operations
+
+
+@pytest.fixture(autouse=True)
+def collect_on_the_gui_thread() -> Iterator[None]:
+    """As the app does: no automatic collection, which could free a Qt object on a worker."""
+    enabled = gc.isenabled()
+    gc.disable()
+    yield
+    gc.collect()  # here, on the GUI thread, what the test left behind
+    if enabled:
+        gc.enable()
 
 
 @pytest.fixture
