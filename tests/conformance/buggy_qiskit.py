@@ -77,3 +77,40 @@ def flipping() -> BackendV2:
 def reversed_bits() -> BackendV2:
     """Qubit 0 reported leftmost: right on symmetric states, wrong on every asymmetric one."""
     return BuggyBackend(flip=0.0, reverse=True)
+
+
+class UnseededBackend(BackendV2):
+    """A correct backend that takes no seed, as hardware does: the seed check is NOT_SUPPORTED."""
+
+    def __init__(self) -> None:
+        super().__init__(name="unseeded_qpu", backend_version="0.1")
+        self._inner = BasicSimulator()
+
+    @property
+    def target(self) -> Target:
+        return self._inner.target
+
+    @property
+    def num_qubits(self) -> int:
+        return CLAIMED_QUBITS
+
+    @property
+    def max_circuits(self) -> None:
+        return None
+
+    @classmethod
+    def _default_options(cls) -> Options:
+        return Options(shots=1024)
+
+    def run(self, run_input: Any, **options: Any) -> Any:
+        return self._inner.run(run_input, **options)
+
+
+def unseeded() -> BackendV2:
+    """Right answers, no `seed_simulator` option: what a hardware backend looks like."""
+    return UnseededBackend()
+
+
+def not_a_backend() -> object:
+    """A factory that returns something else: loading it must say so."""
+    return 42
