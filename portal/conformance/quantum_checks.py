@@ -5,6 +5,11 @@ sampled distributions (Bell, GHZ, rotations, mirror circuits) are judged by tota
 distance with the shots and re-runs of `portal.conformance.sampling`. Ideal distributions are
 written out here in closed form, not computed by Qiskit, so a Qiskit bug cannot pass itself.
 Counts follow Qiskit's convention: classical bit 0 is the rightmost character.
+
+Exact means exact, as the profile asks of gate semantics: a noisy QPU with readout error fails
+the deterministic checks; judging those by TVD too would be a separate, noise-aware profile.
+The seed check's one chance of a false alarm, two seeds drawing identical counts (1000 shots
+over 8 outcomes), is 1.8e-11, far inside the budget the TVD tests leave unused.
 """
 
 from __future__ import annotations
@@ -229,6 +234,7 @@ def _statistical(
     circuit, worst = max(verdicts, key=lambda cv: cv[1].tvd)
     measured["tvd"] = worst.tvd
     measured["threshold"] = limits.threshold
+    measured["shots"] = worst.attempts[-1].shots
     measured["ratio"] = worst.tvd / limits.threshold
     message = _(
         "largest TVD {tvd:.4f} ({circuit}, {shots} shots, attempt {attempt}); limit {threshold}"

@@ -176,3 +176,19 @@ def test_the_command_line_passes_qiskit_basic_and_fails_the_buggy_backend(
     assert len(failed) >= 5 and all(r["repro"]["seed"] == 0 for r in failed)
     suite = ET.parse(tmp_path / "bad" / "report.junit.xml").getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == str(len(failed))
+
+
+def test_a_table_without_quantum_limits_is_an_error_that_says_so() -> None:
+    shipped = Path("portal/conformance/tolerances-v1.toml").read_text()
+    table = load_table(shipped.split("[quantum]")[0].encode())
+    (check,) = profile_checks(PROFILE, only="quantum.bell")
+    result = execute(
+        load_backend("qiskit-basic"),
+        check,
+        spec="qiskit-basic",
+        profile=PROFILE,
+        seed=1,
+        table=table,
+    )
+    assert result.status is Status.ERROR
+    assert "has no [quantum] tvd_threshold" in result.message
