@@ -20,16 +20,21 @@ from portal.i18n import _
 
 ENTRY_POINT_GROUP = "aic_platform.backends"
 ARRAY_API_PREFIX = "array-api:"
+QISKIT_PREFIX = "qiskit:"  # qiskit:MODULE:FUNCTION, a function that returns a Qiskit BackendV2
 
 
 @dataclass(frozen=True)
 class Capabilities:
     """What a backend says it offers; checks on a dtype or kind it lacks are NOT_SUPPORTED."""
 
-    kind: str  # "tensor" or "neuromorphic"
+    kind: str  # "tensor", "neuromorphic" or "quantum"
     dtypes: list[str]
     devices: list[str]
     versions: dict[str, str] = field(default_factory=dict)
+    # Quantum backends only: the widest circuit they take, their gates, and whether they simulate.
+    max_qubits: int | None = None
+    basis_gates: list[str] = field(default_factory=list)
+    simulator: bool | None = None
 
 
 @runtime_checkable
@@ -125,11 +130,33 @@ def lif_reference() -> Backend:
     return LifReferenceBackend()
 
 
+def qiskit_basic() -> Backend:
+    """Qiskit's BasicSimulator (portal.conformance.quantum, imported only when asked for)."""
+    from portal.conformance.quantum import qiskit_basic
+
+    return qiskit_basic()
+
+
+def qiskit_aer() -> Backend:
+    """Qiskit Aer's simulator, where qiskit-aer is installed."""
+    from portal.conformance.quantum import qiskit_aer
+
+    return qiskit_aer()
+
+
 # Frozen builds (PyInstaller) carry no entry-point metadata, so the built-ins are also known here.
 BUILTINS: dict[str, Callable[[], Backend]] = {
     "cpu-reference": cpu_reference,
     "lif-reference": lif_reference,
+    "qiskit-basic": qiskit_basic,
+    "qiskit-aer": qiskit_aer,
 }
+# Built-ins that need an optional package: (module to look for, distribution to install).
+REQUIRES = {"qiskit-basic": ("qiskit", "qiskit"), "qiskit-aer": ("qiskit_aer", "qiskit-aer")}
+
+
+class BackendNotInstalledError(InputError):
+    """A known backend whose package is not installed: listed as such, and a run cannot start."""
 
 
 def backend_names() -> list[str]:
@@ -148,16 +175,27 @@ def check_backend_spec(spec: str) -> None:
         if not found:
             raise InputError(_("There is no Python module {module} to test.").format(module=module))
         return
+    if spec.startswith(QISKIT_PREFIX):
+        from portal.conformance.quantum import check_spec
+
+        check_spec(spec)
+        return
     if spec not in backend_names():
         raise InputError(
             _("There is no backend “{name}”. Known: {known}; or give array-api:MODULE.").format(
                 name=spec, known=", ".join(backend_names())
             )
         )
+    if spec in REQUIRES and importlib.util.find_spec(REQUIRES[spec][0]) is None:
+        raise BackendNotInstalledError(
+            _("{package} is not installed (pip install {package}).").format(
+                package=REQUIRES[spec][1]
+            )
+        )
 
 
 def load_backend(spec: str) -> Backend:
-    """The backend `spec` names: `array-api:MODULE` or a registered name."""
+    """The backend `spec` names: `array-api:MODULE`, `qiskit:MODULE:FUNCTION` or a name."""
     check_backend_spec(spec)
     if spec.startswith(ARRAY_API_PREFIX):
         module = importlib.import_module(spec.removeprefix(ARRAY_API_PREFIX))
@@ -168,7 +206,16 @@ def load_backend(spec: str) -> Backend:
                 ).format(module=module.__name__)
             )
         return ArrayApiBackend(module, name=spec)
+    if spec.startswith(QISKIT_PREFIX):
+        from portal.conformance.quantum import load_spec
+
+        return load_spec(spec)
     for ep in entry_points(group=ENTRY_POINT_GROUP, name=spec):
-        factory: Callable[[], Backend] = ep.load()
-        return factory()
+        factory: Callable[[], object] = ep.load()
+        found = factory()
+        if isinstance(found, Backend):
+            return found
+        from portal.conformance.quantum import wrap  # a vendor's Qiskit BackendV2
+
+        return wrap(found, name=spec)
     return BUILTINS[spec]()

@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from portal.conformance import lif_checks, tensor_checks
+from portal.conformance import lif_checks, quantum_checks, tensor_checks
 from portal.conformance.backends import Backend
 from portal.conformance.checks import Check, CheckContext, check_seed
 from portal.conformance.results import CheckResult, Repro, Status
@@ -20,8 +20,13 @@ from portal.i18n import _
 PROFILES: dict[str, list[Check]] = {
     tensor_checks.PROFILE: tensor_checks.CHECKS,
     lif_checks.PROFILE: lif_checks.CHECKS,
+    quantum_checks.PROFILE: quantum_checks.CHECKS,
 }
-PROFILE_KINDS = {tensor_checks.PROFILE: "tensor", lif_checks.PROFILE: "neuromorphic"}
+PROFILE_KINDS = {
+    tensor_checks.PROFILE: "tensor",
+    lif_checks.PROFILE: "neuromorphic",
+    quantum_checks.PROFILE: "quantum",
+}
 
 
 def profile_checks(profile: str, *, only: str | None = None) -> list[Check]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import click
 
-from portal.i18n import _
+from portal.i18n import _, format_number
 from portal.paths import DataDir
+
+if TYPE_CHECKING:
+    from portal.conformance.backends import Capabilities
 
 
 class _Context(Protocol):
@@ -23,8 +26,19 @@ def conformance() -> None:
 
 
 @conformance.command("run")
-@click.option("--backend", "spec", required=True, help="A backend name or array-api:MODULE.")
-@click.option("--profile", required=True, help="tensor-core-v1 or neuromorphic-lif-v1.")
+@click.option(
+    "--backend",
+    "spec",
+    required=True,
+    help="A backend name (see `conformance backends`), array-api:MODULE, or "
+    "qiskit:MODULE:FUNCTION, a function that returns a Qiskit BackendV2 (vendors can instead "
+    "register that function as an entry point in the group aic_platform.backends).",
+)
+@click.option(
+    "--profile",
+    required=True,
+    help="tensor-core-v1, neuromorphic-lif-v1 or quantum-gate-v1.",
+)
 @click.option(
     "--out",
     required=True,
@@ -88,13 +102,19 @@ def run(
 @conformance.command("backends")
 def backends() -> None:
     """List the backends this installation knows, with their kind, dtypes and devices."""
-    from portal.conformance.backends import backend_names, load_backend
+    from portal.conformance.backends import BackendNotInstalledError, backend_names, load_backend
 
     for name in backend_names():
         try:
             caps = load_backend(name).capabilities()
+        except BackendNotInstalledError as exc:
+            click.echo(f"{name}: {exc.message}")
+            continue
         except Exception as exc:  # noqa: BLE001 - a broken vendor backend is listed, not fatal
             click.echo(_("{name}: cannot be loaded ({problem})").format(name=name, problem=exc))
+            continue
+        if caps.kind == "quantum":
+            click.echo(_quantum_line(name, caps))
             continue
         click.echo(
             _("{name}: {kind}; dtypes {dtypes}; devices {devices}").format(
@@ -137,6 +157,19 @@ def verify(ctx: click.Context, key_path: Path | None, signature: Path | None, re
             key=done.key_id,
             verdict=_("passed") if done.passed else _("not passed"),
         )
+    )
+
+
+def _quantum_line(name: str, caps: Capabilities) -> str:
+    """One `backends` line for a quantum backend: qubits, simulator or not, gates, Qiskit."""
+    return _(
+        "{name}: quantum; {qubits} qubits; {nature}; basis gates {gates}; qiskit {qiskit}"
+    ).format(
+        name=name,
+        qubits=_("unlimited") if caps.max_qubits is None else format_number(caps.max_qubits),
+        nature=_("simulator") if caps.simulator else _("hardware"),
+        gates=", ".join(caps.basis_gates),
+        qiskit=caps.versions.get("qiskit", "?"),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
@@ -39,6 +39,7 @@ class ToleranceTable:
     sha256: str
     warn_factor: float
     entries: dict[tuple[str, str], Tolerance]
+    quantum: dict[str, float] = field(default_factory=dict)  # the [quantum] section, as numbers
 
     def get(self, op: str, dtype: str) -> Tolerance:
         """The limit for `op` on `dtype`; a missing entry is a catalogue bug, said plainly."""
@@ -78,4 +79,5 @@ def load_table(data: bytes | None = None) -> ToleranceTable:
         sha256=hashlib.sha256(data).hexdigest(),
         warn_factor=float(raw["warn_factor"]),
         entries=entries,
+        quantum={key: float(value) for key, value in raw.get("quantum", {}).items()},
     )
