@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from portal import __version__
 from portal.atomic import write_atomically
 from portal.conformance.challenge import challenge_json
+from portal.conformance.html import render_html
 from portal.conformance.results import Status
 from portal.conformance.runner import RunOutcome
 from portal.conformance.verification import (
@@ -37,6 +38,7 @@ STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 REPORT_NAME = "report.json"
 JUNIT_NAME = "report.junit.xml"
 SIGNATURE_NAME = "report.dsse.json"
+HTML_NAME = "report.html"
 
 
 def _finite(value: Any) -> Any:
@@ -138,9 +140,14 @@ def statement(report: bytes, outcome: RunOutcome) -> dict[str, Any]:
 def write_reports(
     outcome: RunOutcome, folder: Path, *, key: Ed25519PrivateKey | None
 ) -> list[Path]:
-    """Write report.json, report.junit.xml and, given a key, report.dsse.json into `folder`."""
+    """Write report.json, report.junit.xml, report.html and, given a key, report.dsse.json into
+    `folder`."""
     report = canonical_json(report_data(outcome))
-    files = [(folder / REPORT_NAME, report), (folder / JUNIT_NAME, junit_xml(outcome))]
+    files = [
+        (folder / REPORT_NAME, report),
+        (folder / JUNIT_NAME, junit_xml(outcome)),
+        (folder / HTML_NAME, render_html(json.loads(report)).encode("utf-8")),
+    ]
     if key is not None:
         envelope = sign_envelope(canonical_json(statement(report, outcome)), key)
         files.append((folder / SIGNATURE_NAME, json.dumps(envelope, indent=2).encode() + b"\n"))

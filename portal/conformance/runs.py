@@ -44,6 +44,7 @@ class RunSummary:
     certification: Certification | None = None
     certification_detail: str | None = None
     report_path: Path | None = None
+    report_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,6 @@ class RunDetail:
     seed: int
     challenge_id: str | None
     tolerance_table_sha256: str | None
-    report_sha256: str | None
     finished_at: datetime | None
     results: list[ResultDetail]
 
@@ -157,7 +157,6 @@ def run_detail(store: Store, run_id: int) -> RunDetail:
             seed=run.seed,
             challenge_id=run.challenge_id,
             tolerance_table_sha256=run.tolerance_table_sha256,
-            report_sha256=run.report_sha256,
             finished_at=run.finished_at,
             results=[
                 ResultDetail(
@@ -205,6 +204,7 @@ def _summary(run: ConformanceRun, checks: int, refused: dict[str, str]) -> RunSu
         certification=certification,
         certification_detail=detail,
         report_path=Path(run.report_path) if run.report_path else None,
+        report_sha256=run.report_sha256,
     )
 
 

@@ -112,8 +112,8 @@ def _refuse_if_sent(session: Session, sha256: str, report: Path) -> None:
         else:
             raise InputError(
                 _(
-                    "{path} is already queued or sent (outbox item #{id}, {state}); its "
-                    "certification shows after the next sync."
+                    "{path} was already submitted (outbox item #{id}, {state}); "
+                    "`aic-portal conformance runs` shows its certification after a sync."
                 ).format(path=report, id=item.id, state=item.state.value)
             )
 

@@ -26,7 +26,14 @@ MAX_REPORT_BYTES = 16 << 20  # thousands of checks with their measurements fit m
 
 
 class ReportRefusedError(SignatureError):
-    """A report that is not what it claims: tampered, foreign, or judged by an unknown table."""
+    """A report that is not what it claims: tampered, foreign, or judged by an unknown table.
+
+    `checked` lists what held before the check that failed, so a user sees how far it got.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.checked: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,21 @@ def verify_signed_report(
     """Verify `report` and its DSSE `envelope` with the signer's key among `keys` (key id →
     key); a ReportRefusedError says the first check that failed, naming the file."""
     checked: list[str] = []
+    try:
+        return _verify(report, envelope, keys, report_name, signature_name, checked)
+    except ReportRefusedError as exc:
+        exc.checked = checked
+        raise
+
+
+def _verify(
+    report: bytes,
+    envelope: bytes,
+    keys: Mapping[str, Ed25519PublicKey],
+    report_name: str,
+    signature_name: str,
+    checked: list[str],
+) -> VerifiedReport:
     if len(report) > MAX_REPORT_BYTES:
         raise ReportRefusedError(
             _("{path} is larger than {n} bytes: not a conformance report.").format(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -167,4 +168,32 @@ def test_an_offline_run_is_unchallenged_and_not_certified(
     assert run.certification == Certification.UNCHALLENGED
     assert run.certification_detail == (
         "Run without a marketplace challenge: it cannot be certified."
+    )
+
+
+def test_another_organisations_challenge_is_refused(
+    sandbox: RunningSandbox,
+    market: tuple[Marketplace, TokenStore],
+    store: Store,
+    tmp_path: Path,
+) -> None:
+    from portal.sync.http import marketplace_client
+    from tests.sandbox.test_isolation import bearer, unsafe
+
+    with marketplace_client(sandbox.url, ca_bundle=sandbox.tls.ca_cert) as client:
+        issued = client.post(
+            "/v1/conformance/challenges",
+            json={},
+            headers=unsafe(bearer(client, "ada@lagos-ai.example")),
+        ).json()
+    lagos = Challenge(issued["id"], issued["nonce"], datetime.fromisoformat(issued["expires_at"]))
+    run_id = run_and_record(store, tmp_path / "borrowed", lagos)
+    queue_submission(store, tmp_path / "borrowed")
+    drain(store, *market)
+
+    refused = shown(store, run_id)
+    assert refused.certification == Certification.REFUSED
+    assert refused.certification_detail == (
+        f"HTTP 422: The report answers challenge {lagos.id}, which the marketplace did not issue "
+        "to your organisation."
     )

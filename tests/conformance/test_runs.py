@@ -59,7 +59,7 @@ def test_record_run_keeps_results_and_the_report_hash(
     assert (summary.id, summary.status, summary.checks) == (run_id, RunStatus.FAILED, 4)
     assert summary.challenged and summary.certification is None
     detail = run_detail(store, run_id)
-    assert detail.challenge_id == "ch-1" and detail.report_sha256 is not None
+    assert detail.challenge_id == "ch-1" and detail.summary.report_sha256 is not None
     failed = [r for r in detail.results if r.status == CheckStatus.FAIL]
     assert {r.check for r in failed} == {
         f"matmul{batched}.{dtype}"
@@ -93,7 +93,7 @@ def test_queue_submission_verifies_first_and_queues_once(
         assert set(item.payload["uploads"]) == {"report_upload", "signature_upload"}
         assert item.payload["after"] is not None  # the key's registration goes first
     assert run_detail(store, run_id).summary.certification == Certification.SUBMITTED
-    with pytest.raises(InputError, match="already queued or sent"):
+    with pytest.raises(InputError, match="was already submitted"):
         queue_submission(store, folder / "report.json")
 
     tampered = tmp_path / "tampered"
