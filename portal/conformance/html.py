@@ -146,17 +146,13 @@ def _plot(results: list[dict[str, Any]]) -> str:
         )
         out.append(
             f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">'
-            f"{escape(format_number(10.0**decade))}</text>"
+            f"{escape(_short(10.0**decade))}</text>"
         )
     for row, (result, ratio) in enumerate(measured):
         y = PAD + row * BAR_H
         status = str(result.get("status"))
         colour = {"PASS": "#2e8b57", "QUALITY_WARNING": "#d49a00"}.get(status, "#c0392b")
-        shown = (
-            _("not a number")
-            if math.isnan(ratio)
-            else ("∞" if math.isinf(ratio) else format_number(float(f"{ratio:.3g}")))
-        )
+        shown = _number(ratio)
         out.append(
             f'<text x="{LABEL_W - 6}" y="{y + 13}" text-anchor="end">'
             f"{escape(str(result.get('check')))}</text>"

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import create_engine, text
 
 from portal.auth.oauth import Marketplace
 from portal.auth.tokens import TokenStore
@@ -27,7 +28,7 @@ from portal.plugins.attestation import file_sha256
 from portal.plugins.keys import generate_signing_key, load_signing_key
 from portal.sync.outbox import FileToUpload, enqueue
 from tests.keyrings import MemoryKeyring
-from tests.sandbox_server import RunningSandbox
+from tests.sandbox_server import RunningSandbox, running_sandbox
 from tests.sync.test_engine import drain, signed_in
 
 REPORTS = "/v1/conformance/reports"
@@ -197,3 +198,28 @@ def test_another_organisations_challenge_is_refused(
         f"HTTP 422: The report answers challenge {lagos.id}, which the marketplace did not issue "
         "to your organisation."
     )
+
+
+def test_an_expired_challenge_is_refused(
+    tmp_path: Path, data_dir: DataDir, store: Store, memory_keyring: MemoryKeyring
+) -> None:
+    with running_sandbox(tmp_path / "own") as own:
+        market = signed_in(own, data_dir, "lena@qubitforge.example")
+        generate_signing_key(data_dir)
+        challenge = fetch_challenge(*market)
+        run_id = run_and_record(store, tmp_path / "late", challenge)
+        queue_submission(store, tmp_path / "late")
+        database = create_engine(f"sqlite:///{tmp_path / 'own' / 'marketplace.sqlite3'}")
+        with database.begin() as connection:  # a week passes before the report is sent
+            connection.execute(
+                text("UPDATE conformance_challenges SET expires_at = :past WHERE id = :id"),
+                {"past": datetime.now(UTC) - timedelta(minutes=1), "id": challenge.id},
+            )
+        database.dispose()
+        drain(store, *market)
+
+    refused = shown(store, run_id)
+    assert refused.certification == Certification.REFUSED
+    assert refused.certification_detail is not None
+    assert f"answers challenge {challenge.id}, which expired at" in refused.certification_detail
+    assert refused.certification_detail.endswith("; run the profile again.")
