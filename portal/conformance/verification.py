@@ -172,9 +172,12 @@ def _content(report: bytes, name: str) -> dict[str, Any]:
             and all(
                 isinstance(r, dict)
                 and isinstance(r.get("check"), str)
-                and r.get("status") in set(Status)
+                and isinstance(r.get("status"), str)
+                and r["status"] in set(Status)
                 for r in content["results"]
             )
+            # each check once: a second, passing entry must not hide a failed one
+            and len({r["check"] for r in content["results"]}) == len(content["results"])
         )
     except (ValueError, UnicodeDecodeError):
         ok = False
