@@ -11,7 +11,14 @@ from typing import Any
 
 from portal.conformance import labels
 from portal.conformance.results import Status
-from portal.i18n import _, current_locale, format_datetime, format_number, text_direction
+from portal.i18n import (
+    _,
+    current_locale,
+    format_datetime,
+    format_number,
+    pgettext,
+    text_direction,
+)
 
 LOW, HIGH = -4, 2  # the plot's decades: 1e-4 to 100 times the limit
 BAR_H, LABEL_W, PLOT_W, PAD = 18, 260, 420, 28
@@ -220,13 +227,20 @@ def _checks(results: list[dict[str, Any]]) -> str:
         rows.append(
             "<tr>"
             f"<td>{escape(str(result.get('check')))}</td>"
-            f"<td>{escape(_('yes') if result.get('required') else _('no'))}</td>"
+            f"<td>{escape(_required(result))}</td>"
             f'<td class="{escape(status)}">{escape(_label(status))}</td>'
             f"<td>{escape(_number(ratio))}</td>"
             f"<td>{escape(str(result.get('message', '')))}</td>"
             "</tr>"
         )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _required(result: dict[str, Any]) -> str:
+    """Whether a check must pass for certification, in words."""
+    if result.get("required"):
+        return pgettext("required check", "yes")
+    return pgettext("required check", "no")
 
 
 def _label(status: str) -> str:
