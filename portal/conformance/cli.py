@@ -243,6 +243,7 @@ def verify(ctx: click.Context, key_path: Path | None, signature: Path | None, re
 def submit(ctx: click.Context, sync_now: bool, report: Path) -> None:
     """Verify a signed report and submit it for certification through the outbox."""
     from portal.conformance.submit import queue_submission
+    from portal.db.enums import Certification
     from portal.db.store import Store
 
     with Store.open(_data_dir(ctx)) as store:
@@ -252,7 +253,9 @@ def submit(ctx: click.Context, sync_now: bool, report: Path) -> None:
             _sync_now(ctx, store)
         else:
             click.echo(_("It is sent at the next sync (`aic-portal sync`)."))
-        _echo_runs(store, sha256_of=report)
+        shown = _echo_runs(store, sha256_of=report)
+    if any(run.certification == Certification.REFUSED for run in shown):
+        ctx.exit(1)
 
 
 @conformance.command("runs")
@@ -283,7 +286,7 @@ def runs(ctx: click.Context, run_id: int | None) -> None:
             click.echo("      " + result.repro.replace("\n", "\n      "))
 
 
-def _echo_runs(store: Store, *, sha256_of: Path | None = None) -> None:
+def _echo_runs(store: Store, *, sha256_of: Path | None = None) -> list[RunSummary]:
     """Each run with its certification (only the run of the report at `sha256_of`, given one)."""
     from portal.conformance.runs import list_runs
     from portal.conformance.submit import report_files
@@ -297,6 +300,7 @@ def _echo_runs(store: Store, *, sha256_of: Path | None = None) -> None:
         click.echo(_("No conformance runs yet."))
     for run in found:
         _echo_run(run)
+    return found
 
 
 def _echo_run(run: RunSummary) -> None:

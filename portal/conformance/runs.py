@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -182,10 +183,17 @@ def _refusals(session: Session, hashes: set[str]) -> dict[str, str]:
     )
     latest = {item.resource.removeprefix(SUBMISSION_RESOURCE): item for item in items}
     return {
-        sha: item.last_error or _("refused")
+        sha: _words(item.last_error)
         for sha, item in latest.items()
         if item.state == OutboxState.FAILED
     }
+
+
+def _words(error: str | None) -> str:
+    """The marketplace's explanation without the status code the outbox keeps before it."""
+    if not error:
+        return _("refused")
+    return re.sub(r"^HTTP \d{3}: (?=.)", "", error)
 
 
 def _summary(run: ConformanceRun, checks: int, refused: dict[str, str]) -> RunSummary:

@@ -27,9 +27,10 @@ from portal.paths import DataDir
 from portal.plugins.attestation import file_sha256
 from portal.plugins.keys import generate_signing_key, load_signing_key
 from portal.sync.outbox import FileToUpload, enqueue
-from tests.keyrings import MemoryKeyring
+from tests.keyrings import FileKeyring, MemoryKeyring
 from tests.sandbox_server import RunningSandbox, running_sandbox
 from tests.sync.test_engine import drain, signed_in
+from tests.test_cli import aic
 
 REPORTS = "/v1/conformance/reports"
 
@@ -125,7 +126,7 @@ def test_a_reused_challenge_is_refused_and_shown_in_words(
     refused = shown(store, again)
     assert refused.certification == Certification.REFUSED
     assert refused.certification_detail == (
-        f"HTTP 409: The challenge {challenge.id} was already used by another report; each run "
+        f"The challenge {challenge.id} was already used by another report; each run "
         "needs a challenge of its own: run the profile again."
     )
 
@@ -195,7 +196,7 @@ def test_another_organisations_challenge_is_refused(
     refused = shown(store, run_id)
     assert refused.certification == Certification.REFUSED
     assert refused.certification_detail == (
-        f"HTTP 422: The report answers challenge {lagos.id}, which the marketplace did not issue "
+        f"The report answers challenge {lagos.id}, which the marketplace did not issue "
         "to your organisation."
     )
 
@@ -223,3 +224,42 @@ def test_an_expired_challenge_is_refused(
     assert refused.certification_detail is not None
     assert f"answers challenge {challenge.id}, which expired at" in refused.certification_detail
     assert refused.certification_detail.endswith("; run the profile again.")
+
+
+def test_run_submit_and_runs_from_the_command_line(
+    sandbox: RunningSandbox,
+    data_dir: DataDir,
+    memory_keyring: MemoryKeyring,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    signed_in(sandbox, data_dir, "sari@jakarta-edge.example")
+    monkeypatch.setenv("AIC_TEST_KEYRING", str(tmp_path / "keyring.json"))
+    shared = FileKeyring()
+    for (service, account), secret in memory_keyring.entries.items():
+        shared.set_password(service, account, secret)
+    settings = {"marketplace_url": sandbox.url, "ca_bundle": str(sandbox.tls.ca_cert)}
+    data_dir.settings.write_text(json.dumps(settings))
+    env = {"PYTHON_KEYRING_BACKEND": "tests.keyrings.FileKeyring"}
+    data = ["--data-dir", str(data_dir.root)]
+    assert aic(*data, "plugin", "keygen", env=env).returncode == 0
+    out = tmp_path / "cli-run"
+
+    done = aic(
+        *data, "conformance", "run", "--backend", "cpu-reference", "--profile", "tensor-core-v1",
+        "--out", str(out), "--challenge", env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "from the marketplace: it answers this run only." in done.stderr
+    assert "Recorded as run 1" in done.stdout
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Challenged by the marketplace" in page
+
+    done = aic(*data, "conformance", "submit", str(out), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Queued for certification (outbox item #" in done.stdout
+    assert "Delivered 2;" in done.stdout  # the key's registration, then the report
+    assert "Certification: Certified" in done.stdout
+    done = aic(*data, "conformance", "submit", str(out / "report.json"), env=env)
+    assert done.returncode == 1 and "was already submitted" in done.stderr
+    assert "Certification: Certified" in aic(*data, "conformance", "runs", env=env).stdout
