@@ -183,7 +183,7 @@ def fetch_challenge(
     except (httpx.HTTPError, TransientError) as exc:
         raise NetworkError(
             _("The marketplace at {url} could not be reached ({problem}).").format(
-                url=market.url, problem=type(exc).__name__
+                url=market.url, problem=_reason(exc)
             )
         ) from exc
     if response.status_code != 201:
@@ -263,7 +263,7 @@ def _marketplace_reports(
     except (httpx.HTTPError, TransientError) as exc:
         raise NetworkError(
             _("The marketplace at {url} could not be reached ({problem}).").format(
-                url=market.url, problem=type(exc).__name__
+                url=market.url, problem=_reason(exc)
             )
         ) from exc
     if response.status_code != 200:
@@ -286,6 +286,11 @@ def _marketplace_reports(
                 "The marketplace's answer to {what} is not what this app expects ({problem})."
             ).format(what=REPORTS_PATH, problem=exc)
         ) from exc
+
+
+def _reason(exc: Exception) -> str:
+    """What went wrong on the wire, briefly: a retried failure keeps the last one's name."""
+    return str(exc) if isinstance(exc, TransientError) and str(exc) else type(exc).__name__
 
 
 def _get(client: httpx.Client, bearer: str, cancel: CancelToken) -> httpx.Response:
