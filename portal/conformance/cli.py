@@ -84,7 +84,9 @@ def run(
     from portal.plugins.keys import load_signing_key
 
     key = None if no_sign else load_signing_key(_data_dir(ctx))  # before the work, not after it
-    challenge = None if challenge_mode is False else _challenge(ctx, required=bool(challenge_mode))
+    # an unsigned report cannot be submitted: it would spend a challenge for nothing
+    wanted = challenge_mode if challenge_mode is not None else not no_sign
+    challenge = _challenge(ctx, required=bool(challenge_mode)) if wanted else None
 
     def show(done: int, total: int | None, message: str) -> None:
         click.echo(f"[{done}/{total}] {message}", err=True)
