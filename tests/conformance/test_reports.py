@@ -75,9 +75,21 @@ def test_the_command_line_exit_codes_and_verify(tmp_path: Path) -> None:
     done = aic(*run, "--backend", "cpu-reference", "--out", str(tmp_path / "ok"), env=env)
     assert done.returncode == 0, done.stderr
     assert "Written: " + str(tmp_path / "ok" / "report.dsse.json") in done.stdout
+    assert "Recorded as run 1" in done.stdout
+    assert "No challenge from the marketplace: No marketplace is configured." in done.stderr
     done = aic(*data, "conformance", "verify", str(tmp_path / "ok" / "report.json"), env=env)
     assert done.returncode == 0, done.stderr
-    assert "passed." in done.stdout
+    assert "✓ required checks of tensor-core-v1: 12 of 12 present and passed" in done.stdout
+    assert "Authentic and passed, but unchallenged: it cannot be certified." in done.stdout
+    listed = aic(*data, "conformance", "runs", "1", env=env).stdout
+    assert "Run 1: tensor-core-v1 on cpu-reference, Passed, 20 checks" in listed
+    assert "Certification: Not submitted (unchallenged: cannot be certified)" in listed
+    report = tmp_path / "ok" / "report.json"
+    report.write_bytes(report.read_bytes().replace(b'"seed":0', b'"seed":1'))
+    done = aic(*data, "conformance", "verify", str(tmp_path / "ok"), env=env)
+    assert done.returncode == 1
+    assert "  ✓ signature: valid, by key" in done.stdout
+    assert "  ✗ " + str(report) + " was changed after it was signed" in done.stdout
     wrong = "array-api:tests.conformance.off_by_matmul"
     done = aic(
         *run, "--backend", wrong, "--only", "matmul.*", "--out", str(tmp_path / "bad"), "--no-sign"

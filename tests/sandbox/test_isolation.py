@@ -16,6 +16,7 @@ from tests.sandbox_server import RunningSandbox
 
 PLUGINS = "/v1/marketplace/plugins"
 KEYS = "/v1/partners/me/keys"
+CONFORMANCE = "/v1/conformance"
 
 
 def bearer(client: httpx.Client, email: str) -> dict[str, str]:
@@ -58,6 +59,9 @@ def test_every_route_is_covered_by_this_matrix() -> None:
         ("PUT", "/v1/uploads/{upload_id}"),
         ("POST", "/v1/uploads/{upload_id}/finish"),
         ("POST", "/v1/batch"),
+        ("POST", f"{CONFORMANCE}/challenges"),
+        ("GET", f"{CONFORMANCE}/reports"),
+        ("POST", f"{CONFORMANCE}/reports"),
     }, "a new route needs a line in test_another_organisation_sees_nothing"
 
 
@@ -88,6 +92,12 @@ def test_another_organisation_sees_nothing(client: httpx.Client) -> None:
         headers=unsafe(qubit),
     )
     assert version.status_code == 404 and "no upload" in version.json()["detail"]
+    report = client.post(
+        f"{CONFORMANCE}/reports",
+        json={"report_upload": upload, "signature_upload": upload},
+        headers=unsafe(qubit),
+    )
+    assert report.status_code == 404 and "no upload" in report.json()["detail"]
     assert client.get(f"/v1/uploads/{upload}", headers=qubit).status_code == 404
     assert (
         client.patch(
