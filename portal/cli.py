@@ -349,6 +349,8 @@ def sync(
             tokens = TokenStore(obj.data_dir.keyring_service, market.account)
             report = run_sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
             click.echo(report.summary())
+            for exam_name in report.exams_downloaded:
+                click.echo(_("Downloaded the exam {exam}.").format(exam=exam_name))
             for line in report.errors:
                 click.echo(f"  {line}")
         for entry in list_outbox(store, limit=1_000_000):
@@ -487,6 +489,7 @@ def sandbox_serve(
     until_stdin_closes: bool,
 ) -> None:
     """Serve the sandbox marketplace over HTTPS until interrupted."""
+    from portal.sandbox.exams import DEMO_EXAM_CODE
     from portal.sandbox.seed import DEMO_PASSWORD
     from portal.sandbox.serve import serve
     from portal.sandbox.tls import TLSFiles, spki_pin
@@ -506,6 +509,11 @@ def sandbox_serve(
             click.echo(
                 _("Demo sign-ins (password “{password}”): {users}").format(
                     password=DEMO_PASSWORD, users=", ".join(demo_users)
+                )
+            )
+            click.echo(
+                _("Demo certification exam {exam}: sitting code {code}").format(
+                    exam="aic-platform-associate 2026.1", code=DEMO_EXAM_CODE
                 )
             )
         click.echo(_("Press Ctrl+C to stop."))

@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Protocol
 
 import click
 
-from portal.i18n import _, format_datetime, format_duration, format_list, format_percent
+from portal.i18n import (
+    _,
+    format_datetime,
+    format_duration,
+    format_list,
+    format_percent,
+    language_name,
+)
 from portal.paths import DataDir
 
 if TYPE_CHECKING:
@@ -48,7 +55,7 @@ def inspect(obj: _Context, file: Path) -> None:
                 _("Kind"),
                 _("Practice (carries its answer keys)") if header.practice else _("Certification"),
             ),
-            (_("Languages"), format_list(header.languages)),
+            (_("Languages"), format_list([language_name(code) for code in header.languages])),
             (_("Duration"), format_duration(header.duration_s, granularity="minute")),
             (_("Questions"), str(header.questions)),
             (_("Pass mark"), format_percent(header.pass_mark)),

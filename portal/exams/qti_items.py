@@ -133,7 +133,7 @@ def _problems(root: Node, body: Node, path: Path, item_id: str) -> list[Unsuppor
                 _("custom response processing rules are not supported (only the templates "
                   "match_correct and map_response)"),
             )  # fmt: skip
-    return found
+    return sorted(found, key=lambda u: u.line)
 
 
 def _item(root: Node, body: Node, interaction: Node, language: str) -> Item:
