@@ -159,6 +159,16 @@ def test_a_zip_that_climbs_out_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "escape.xml").exists()
 
 
+def test_a_zip_bomb_is_refused_before_unpacking(tmp_path: Path) -> None:
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as out:
+        out.writestr("imsmanifest.xml", "<manifest/>")
+        out.writestr("item.xml", b"\0" * (8 << 20))  # 8 MiB of zeros in a few kB
+
+    with pytest.raises(UnsafeArchiveError, match="zip bomb"):
+        import_qti(archive)
+
+
 def test_a_manifest_pointing_outside_the_package_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "pkg"
     shutil.copytree(HERE / "v21", folder)
