@@ -55,6 +55,7 @@ class SyncReport:
     postponed: int = 0
     reviews_changed: int = 0
     certifications_changed: int = 0
+    exams_downloaded: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -113,6 +114,7 @@ def _sync(
 ) -> SyncReport:
     from portal.conformance.submit import refresh_certification
     from portal.plugins.publish import refresh_review_status
+    from portal.sync.exams import download_exams
     from portal.sync.profile import fetch_profile, save_profile
 
     report = SyncReport()
@@ -157,8 +159,19 @@ def _sync(
     except NetworkError as exc:  # likewise: the verdicts are read at the next sync
         log.warning("certifications not read: %s", exc.message)
         report.errors.append(exc.message)
+    try:
+        exams = download_exams(store, market, tokens, progress=_quiet, cancel=cancel)
+    except NetworkError as exc:  # the next sync tries again
+        log.warning("exams not downloaded: %s", exc.message)
+        report.errors.append(exc.message)
+    else:
+        report.exams_downloaded, report.errors = exams.downloaded, report.errors + exams.errors
     progress(total, total, _("Sync finished."))
     return report
+
+
+def _quiet(done: int, total: int | None, message: str) -> None:
+    """Exam downloads run inside a sync whose progress counts outbox items only."""
 
 
 class _Courier:
