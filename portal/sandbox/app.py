@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Literal
 from weakref import WeakValueDictionary
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from portal import __version__
-from portal.sandbox import batch, certificates, device, oauth, partners, plugins, uploads
+from portal.sandbox import batch, certificates, device, exams, oauth, partners, plugins, uploads
 from portal.sandbox.chaos import Chaos
 from portal.sandbox.mtls import RequireClientCertificate
 from portal.sandbox.problems import Problem, install_problem_handlers
@@ -38,11 +39,13 @@ def create_app(
     chaos_slow_seconds: float = 0.2,
     upload_dir: Path | None = None,
     require_client_cert: bool = False,
+    marketplace_key: Ed25519PrivateKey | None = None,
 ) -> FastAPI:
     """The FastAPI application of the sandbox marketplace, keeping its records at `database_url`.
 
     `require_client_cert` refuses requests that came without a client certificate; the server
-    must then ask for one (`mtls.tls_options`).
+    must then ask for one (`mtls.tls_options`). `marketplace_key` signs exam packages; without
+    one (an app with no state folder), a key that lives as long as the app does.
     """
     app = FastAPI(
         title=API_TITLE,
@@ -54,15 +57,9 @@ def create_app(
     )
     install_problem_handlers(app)
     app.state.sessions = open_store(database_url)
-    routers = (
-        oauth.router,
-        device.router,
-        partners.router,
-        plugins.router,
-        uploads.router,
-        certificates.router,
-    )
-    for router in (*routers, batch.router):
+    routers = (oauth.router, device.router, partners.router, plugins.router, uploads.router)
+    app.state.marketplace_key = marketplace_key or Ed25519PrivateKey.generate()
+    for router in (*routers, exams.router, certificates.router, batch.router):
         app.include_router(router)
     # what a request inside a batch may be routed to (FastAPI keeps included routers nested)
     app.state.api_routes = [

@@ -54,6 +54,7 @@ class SyncReport:
     conflicts: int = 0
     postponed: int = 0
     reviews_changed: int = 0
+    exams_downloaded: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -110,6 +111,7 @@ def _sync(
     cancel: CancelToken,
 ) -> SyncReport:
     from portal.plugins.publish import refresh_review_status
+    from portal.sync.exams import download_exams
     from portal.sync.profile import fetch_profile, save_profile
 
     report = SyncReport()
@@ -149,8 +151,19 @@ def _sync(
     except NetworkError as exc:  # delivered all the same; the status is read at the next sync
         log.warning("review status not read: %s", exc.message)
         report.errors.append(exc.message)
+    try:
+        exams = download_exams(store, market, tokens, progress=_quiet, cancel=cancel)
+    except NetworkError as exc:  # the next sync tries again
+        log.warning("exams not downloaded: %s", exc.message)
+        report.errors.append(exc.message)
+    else:
+        report.exams_downloaded, report.errors = exams.downloaded, report.errors + exams.errors
     progress(total, total, _("Sync finished."))
     return report
+
+
+def _quiet(done: int, total: int | None, message: str) -> None:
+    """Exam downloads run inside a sync whose progress counts outbox items only."""
 
 
 class _Courier:
