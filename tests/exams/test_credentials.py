@@ -117,3 +117,44 @@ def test_names_in_any_script_survive_signing(key: Ed25519PrivateKey) -> None:
     path_free = json.loads(json.dumps(credential, ensure_ascii=False))
     check = verify_credential(path_free, trusted_keys=[key.public_key()])
     assert check.genuine and check.holder_name == "أمينة ديالو"
+
+
+def test_cert_verify_says_who_what_when_and_whether_it_is_genuine(
+    key: Ed25519PrivateKey, tmp_path: Path
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from tests.test_cli import aic
+
+    pem = tmp_path / "market.pem"
+    pem.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    file = tmp_path / "certificate.json"
+    file.write_text(json.dumps(_signed(key)))
+    data = ["--data-dir", str(tmp_path / "data")]
+    genuine = aic(*data, "cert", "verify", str(file), "--issuer-key", str(pem))
+    assert genuine.returncode == 0, genuine.stderr
+    assert "Amina Diallo" in genuine.stdout
+    assert "AIC Certified Plugin Engineer" in genuine.stdout
+    assert "86%" in genuine.stdout
+    assert "Genuine: signed by the marketplace and unchanged since." in genuine.stdout
+
+    forged = _signed(key)
+    forged["credentialSubject"]["identifier"][0]["identityHash"] = "Mallory"  # type: ignore[index]
+    file.write_text(json.dumps(forged))
+    refused = aic(*data, "cert", "verify", str(file), "--issuer-key", str(pem))
+    assert refused.returncode == 1
+    assert "NOT genuine: The certificate was changed after it was signed." in refused.stdout
+
+    untrusted = aic(*data, "cert", "verify", str(file))  # no marketplace key kept yet
+    assert untrusted.returncode == 1
+    assert "a key this app does not trust" in untrusted.stdout
+
+    file.write_text("[]")
+    garbled = aic(*data, "cert", "verify", str(file))
+    assert garbled.returncode == 1
+    assert "is not a JSON certificate" in garbled.stderr
+    assert "Traceback" not in garbled.stderr
