@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,12 +13,13 @@ import click
 
 from portal import __version__
 from portal.conformance.cli import conformance
-from portal.errors import ErrorKind, PortalError
+from portal.errors import ErrorKind, InputError, PortalError
 from portal.exams.cli import exam
 from portal.i18n import (
     _,
     current_locale,
     format_datetime,
+    format_percent,
     language_name,
     text_direction,
 )
@@ -434,6 +436,59 @@ def cert_remove(obj: CliContext) -> None:
         click.echo(_("Client certificate removed."))
     else:
         click.echo(_("No client certificate is imported."))
+
+
+@cert.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--issuer-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Check against this PEM public key instead of the marketplace keys this app trusts.",
+)
+@click.pass_obj
+def cert_verify(obj: CliContext, file: Path, issuer_key: Path | None) -> None:
+    """Check a certificate (a signed credential) offline: who, what, when, and if it is genuine."""
+    from portal.exams.credentials import read_credential, verify_credential
+    from portal.exams.library import trusted_keys
+    from portal.plugins.dsse import public_key_from_pem
+
+    keys = (
+        [public_key_from_pem(_read_small(issuer_key), str(issuer_key))]
+        if issuer_key
+        else trusted_keys(obj.data_dir)
+    )
+    check = verify_credential(read_credential(file), trusted_keys=keys)
+    until = format_datetime(check.valid_until)
+    if check.expired():
+        until = _("{date} (expired)").format(date=until)
+    _echo_table(
+        [
+            (_("Holder"), check.holder_name),
+            (_("Partner"), check.partner_id),
+            (_("Certificate"), check.exam_title),
+            (_("Score"), format_percent(Decimal(check.score))),
+            (_("Issued"), format_datetime(check.issued_at)),
+            (_("Valid until"), until),
+            (_("Issuer"), check.issuer),
+            (_("SHA-256"), check.digest),
+            (_("Verify online"), check.verification_url),
+        ]
+    )
+    if check.genuine:
+        click.echo(_("Genuine: signed by the marketplace and unchanged since."))
+        return
+    click.echo(_("NOT genuine: {problem}").format(problem=check.problem))
+    raise click.exceptions.Exit(1)
+
+
+def _read_small(path: Path) -> bytes:
+    """A key file's bytes, or an error that names it."""
+    try:
+        return path.read_bytes()[: 64 * 1024]
+    except OSError as exc:
+        raise InputError(
+            _("{path} cannot be read: {reason}").format(path=path, reason=exc.strerror)
+        ) from exc
 
 
 @cli.group()

@@ -20,6 +20,7 @@ from portal.db.models import (
     Sitting,
 )
 from portal.db.store import Store
+from portal.exams.catalog import HeldCertificate, held_certificates
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Overview:
     sittings_in_progress: int
     certificates: int
     outbox_waiting: int
+    held_certificates: list[HeldCertificate]
 
 
 def waiting_to_sync(store: Store) -> int:
@@ -55,6 +57,7 @@ def waiting_to_sync(store: Store) -> int:
 
 def overview(store: Store) -> Overview:
     """The dashboard's numbers, all from the store."""
+    held = held_certificates(store)
     with store.session() as session, session.begin():
         org = session.scalars(select(PartnerOrganisation).order_by(PartnerOrganisation.id)).first()
 
@@ -77,6 +80,7 @@ def overview(store: Store) -> Overview:
             or 0,
             certificates=count(Certificate),
             outbox_waiting=session.scalar(_waiting_query()) or 0,
+            held_certificates=held,
         )
 
 

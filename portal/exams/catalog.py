@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from portal.db.models import Certificate, Exam
 from portal.db.store import Store
+
+EXPIRY_WARNING = timedelta(days=90)
+"""How long before a certificate ends the dashboard starts warning, so there is time to re-sit."""
 
 
 @dataclass(frozen=True)
@@ -56,3 +59,44 @@ def list_certificates(store: Store) -> list[CertificateSummary]:
             )
             for c in session.scalars(select(Certificate).order_by(Certificate.issued_at.desc()))
         ]
+
+
+@dataclass(frozen=True)
+class HeldCertificate:
+    """A certificate the partner holds, as the dashboard lists it."""
+
+    certificate_id: str
+    exam_title: str
+    holder_name: str
+    valid_until: datetime | None
+    expires_soon: bool
+    expired: bool
+
+
+def held_certificates(store: Store, *, now: datetime | None = None) -> list[HeldCertificate]:
+    """Passed certificates, soonest to expire first, each marked when it ends within 90 days."""
+    now = now or datetime.now(UTC)
+    with store.session() as session:
+        rows = session.scalars(select(Certificate).where(Certificate.passed.is_(True))).all()
+        held = [
+            _held(c.certificate_id, c.exam_title, c.holder_name, _valid_until(c.document), now)
+            for c in rows
+        ]
+    return sorted(held, key=lambda c: (c.valid_until is None, c.valid_until or now))
+
+
+def _held(
+    certificate_id: str, title: str, holder: str, until: datetime | None, now: datetime
+) -> HeldCertificate:
+    expired = until is not None and until <= now
+    soon = until is not None and not expired and until - now <= EXPIRY_WARNING
+    return HeldCertificate(certificate_id, title, holder, until, soon, expired)
+
+
+def _valid_until(document: dict[str, object]) -> datetime | None:
+    """The credential's `validUntil`, or None for a document without a readable one."""
+    value = document.get("validUntil")
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None

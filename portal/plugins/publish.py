@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.auth.oauth import Marketplace, NetworkError, access_token
+from portal.auth.oauth import Marketplace, NetworkError
 from portal.auth.tokens import TokenStore
 from portal.cancel import CancelToken
 from portal.db.enums import OutboxState, ReviewStatus
@@ -23,8 +23,8 @@ from portal.paths import DataDir
 from portal.plugins.attestation import file_sha256, signature_path, verify_package
 from portal.plugins.dsse import key_id
 from portal.plugins.keys import load_public_key, own_public_key_path
-from portal.sync.http import TransientError, request_with_retries
 from portal.sync.outbox import FileToUpload, enqueue
+from portal.sync.reads import get_signed_in, unexpected
 
 if TYPE_CHECKING:
     import httpx
@@ -330,41 +330,17 @@ def _marketplace_versions(
     market: Marketplace, tokens: TokenStore, name: str, cancel: CancelToken
 ) -> dict[str, tuple[str, ReviewStatus, datetime]]:
     """The plugin's versions on the marketplace: version → (SHA-256, review status, submitted)."""
-    import httpx
-
     path = f"{PLUGINS_PATH}/{name}"
-    bearer = access_token(market, tokens)
-    try:
-        with market.client() as client:
-            response = _get(client, path, bearer, cancel)
-            if response.status_code == 401:  # expired early or revoked: refresh once
-                fresh = access_token(market, tokens, rejected=bearer)
-                response = _get(client, path, fresh, cancel)
-    except (httpx.HTTPError, TransientError) as exc:
-        raise NetworkError(
-            _("The marketplace at {url} could not be reached ({problem}).").format(
-                url=market.url, problem=type(exc).__name__
-            )
-        ) from exc
+    response = get_signed_in(market, tokens, path, cancel=cancel)
     if response.status_code == 404:
         return {}  # not listed yet: its first version has not arrived
     if response.status_code != 200:
-        raise NetworkError(
-            _("The marketplace answered {what} with an unexpected {status}.").format(
-                what=path, status=response.status_code
-            )
-        )
+        raise unexpected(path, response)
     return _parse_versions(response, path)
 
 
 def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _get(client: httpx.Client, path: str, bearer: str, cancel: CancelToken) -> httpx.Response:
-    return request_with_retries(
-        client, "GET", path, headers={"Authorization": f"Bearer {bearer}"}, cancel=cancel
-    )
 
 
 def _parse_versions(

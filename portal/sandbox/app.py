@@ -13,7 +13,17 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from portal import __version__
-from portal.sandbox import batch, conformance, device, exams, oauth, partners, plugins, uploads
+from portal.sandbox import (
+    batch,
+    certificates,
+    conformance,
+    device,
+    exams,
+    oauth,
+    partners,
+    plugins,
+    uploads,
+)
 from portal.sandbox.chaos import Chaos
 from portal.sandbox.mtls import RequireClientCertificate
 from portal.sandbox.problems import Problem, install_problem_handlers
@@ -66,7 +76,7 @@ def create_app(
         conformance.router,
     )
     app.state.marketplace_key = marketplace_key or Ed25519PrivateKey.generate()
-    for router in (*routers, exams.router, batch.router):
+    for router in (*routers, exams.router, certificates.router, batch.router):
         app.include_router(router)
     # what a request inside a batch may be routed to (FastAPI keeps included routers nested)
     app.state.api_routes = [

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
-from portal.i18n import _, format_list, format_number, format_percent, ngettext
+from portal.i18n import _, format_date, format_list, format_number, format_percent, ngettext
 from ui.labels import partner_type
 from ui.pages.base import Page
 from ui.state import AppState
-from ui.widgets import Card, heading
+from ui.widgets import Card, RecordTable, heading
 
 if TYPE_CHECKING:
     from portal.db.store import Store
+    from portal.exams.catalog import HeldCertificate
     from portal.overview import Overview
 
 
@@ -40,6 +42,12 @@ class DashboardPage(Page):
         for index, card in enumerate(self.cards.values()):
             grid.addWidget(card, index // 3, index % 3)
         layout.addLayout(grid)
+        self.held_heading = heading(_("Certificates held"), level=2)
+        self.held = RecordTable([_("Certificate"), _("Holder"), _("Valid until"), _("Status")])
+        self.held.setObjectName("heldCertificates")
+        self.held.setAccessibleName(_("Certificates held"))
+        layout.addWidget(self.held_heading)
+        layout.addWidget(self.held)
         layout.addStretch(1)
         self.install(empty=None, content=content, load=_load, show=self._show)
 
@@ -85,7 +93,34 @@ class DashboardPage(Page):
             if data.exams
             else _("Exam packages appear here once downloaded or imported."),
         )
-        cards["certificates"].show_value(format_number(data.certificates))
+        soon = [c for c in data.held_certificates if c.expires_soon]
+        cards["certificates"].show_value(
+            format_number(data.certificates),
+            ngettext(
+                "{n} expires within 90 days: re-sit the exam to keep it.",
+                "{n} expire within 90 days: re-sit the exams to keep them.",
+                len(soon),
+            ).format(n=format_number(len(soon)))
+            if soon
+            else "",
+        )
+        cards["certificates"].hint.setStyleSheet("color: #8a4b00;" if soon else "")
+        self.held.set_rows(
+            [
+                [
+                    c.exam_title,
+                    c.holder_name,
+                    (format_date(c.valid_until), c.valid_until)
+                    if c.valid_until
+                    else _("No end date"),
+                    _certificate_status(c),
+                ]
+                for c in data.held_certificates
+            ],
+            keys=[c.certificate_id for c in data.held_certificates],
+        )
+        self.held_heading.setVisible(bool(data.held_certificates))
+        self.held.setVisible(bool(data.held_certificates))
         cards["sync"].show_value(
             format_number(data.outbox_waiting),
             _("Everything has been delivered.")
@@ -93,6 +128,18 @@ class DashboardPage(Page):
             else _("Delivered when the marketplace can be reached."),
         )
         return True
+
+
+def _certificate_status(held: HeldCertificate) -> str:
+    """Valid, ending soon (with how many days are left) or expired, in words."""
+    if held.expired:
+        return _("Expired")
+    if held.expires_soon and held.valid_until is not None:
+        days = max((held.valid_until - datetime.now(UTC)).days, 0)
+        return ngettext("Expires in {n} day", "Expires in {n} days", days).format(
+            n=format_number(days)
+        )
+    return _("Valid")
 
 
 def _load(store: Store) -> Overview:

@@ -1,0 +1,100 @@
+"""Certificates as a partner sees them: on the dashboard, warned of before they end, printed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pytestqt.qtbot import QtBot
+
+from portal.db.models import Certificate
+from portal.exams.credentials import Award, build_credential, sign_credential, verify_credential
+from ui.app import Shell
+from ui.certificate_pdf import qr_payload, render_certificate_pdf
+from ui.operations import running_operations
+from ui.pages.dashboard import DashboardPage
+
+NOW = datetime.now(UTC)
+KEY = Ed25519PrivateKey.generate()
+
+
+def _credential(certificate_id: str, title: str, valid_until: datetime) -> dict[str, object]:
+    award = Award(
+        certificate_id, "Amina Diallo", "org-lagos", "aic-exam", title, "0.86", NOW, valid_until
+    )
+    unsigned = build_credential(award, issuer_url="https://market.example", issuer_name="AIC")
+    return sign_credential(unsigned, KEY, created=NOW)
+
+
+def _hold(
+    shell: Shell, certificate_id: str, title: str, valid_until: datetime, *, passed: bool = True
+) -> None:
+    store = shell.state.store
+    assert store is not None
+    with store.session() as session, session.begin():
+        session.add(
+            Certificate(
+                certificate_id=certificate_id,
+                exam_id="aic-exam",
+                exam_title=title,
+                holder_name="Amina Diallo",
+                score=0.86,
+                passed=passed,
+                issued_at=NOW,
+                document=_credential(certificate_id, title, valid_until),
+            )
+        )
+
+
+def test_the_dashboard_lists_certificates_and_warns_90_days_before_one_ends(
+    shell: Shell, qtbot: QtBot
+) -> None:
+    _hold(shell, "later", "AIC Conformance Engineer", NOW + timedelta(days=400))
+    _hold(shell, "soon", "AIC Plugin Engineer", NOW + timedelta(days=30, hours=1))
+    _hold(shell, "gone", "AIC Exam Proctor", NOW - timedelta(days=2))
+    _hold(shell, "failed", "AIC Sync Specialist", NOW + timedelta(days=10), passed=False)
+    page = shell.window.page("dashboard")
+    assert isinstance(page, DashboardPage)
+    shell.state.sig_changed.emit()
+    qtbot.waitUntil(lambda: page.held.rowCount() == 3 and not running_operations())
+
+    statuses = {page.held.item(r, 0).text(): page.held.item(r, 3).text() for r in range(3)}
+    assert statuses == {
+        "AIC Exam Proctor": "Expired",
+        "AIC Plugin Engineer": "Expires in 30 days",
+        "AIC Conformance Engineer": "Valid",
+    }
+    card = page.cards["certificates"]
+    assert card.value.text() == "4"
+    assert card.hint.text() == "1 expires within 90 days: re-sit the exam to keep it."
+    assert not card.hint.isHidden()
+
+
+def test_no_warning_while_every_certificate_has_time_left(shell: Shell, qtbot: QtBot) -> None:
+    _hold(shell, "later", "AIC Conformance Engineer", NOW + timedelta(days=91))
+    page = shell.window.page("dashboard")
+    assert isinstance(page, DashboardPage)
+    shell.state.sig_changed.emit()
+    qtbot.waitUntil(lambda: page.held.rowCount() == 1 and not running_operations())
+    assert page.cards["certificates"].hint.isHidden()
+    assert page.held.item(0, 3).text() == "Valid"
+
+
+def test_the_pdf_certificate_is_one_page_that_carries_its_verification(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    credential = _credential("c0ffee", "AIC Plugin Engineer", NOW + timedelta(days=730))
+    check = verify_credential(credential, trusted_keys=[KEY.public_key()])
+    out = render_certificate_pdf(check, tmp_path / "certificate.pdf")
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF-")
+    assert (
+        data.count(b"/Type /Page\n") + data.count(b"/Type /Page ") + data.count(b"/Type /Page>")
+        >= 1
+    )
+    assert b"/Count 1" in data
+    assert [p.name for p in tmp_path.iterdir()] == ["certificate.pdf"]
+    assert qr_payload(check) == (
+        f"https://market.example/v1/certificates/c0ffee/verify#sha256={check.digest}"
+    )
