@@ -30,6 +30,7 @@ class Capabilities:
     dtypes: list[str]
     devices: list[str]
     versions: dict[str, str] = field(default_factory=dict)
+    ops: list[str] = field(default_factory=list)  # native ops beyond the array API, by name
 
 
 @runtime_checkable
@@ -125,10 +126,28 @@ def lif_reference() -> Backend:
     return LifReferenceBackend()
 
 
+def _framework(factory: str) -> Callable[[], Backend]:
+    """A factory of `frameworks`, imported when called (it imports this module, and torch)."""
+
+    def load() -> Backend:
+        from portal.conformance import frameworks
+
+        made: Backend = getattr(frameworks, factory)()
+        return made
+
+    return load
+
+
 # Frozen builds (PyInstaller) carry no entry-point metadata, so the built-ins are also known here.
+# torch = CUDA where a GPU is visible, else CPU; torch:cpu and torch:cuda pin the device.
 BUILTINS: dict[str, Callable[[], Backend]] = {
     "cpu-reference": cpu_reference,
     "lif-reference": lif_reference,
+    "torch": _framework("torch_best"),
+    "torch:cpu": _framework("torch_cpu"),
+    "torch:cuda": _framework("torch_cuda"),
+    "jax": _framework("jax_backend"),
+    "cupy": _framework("cupy_backend"),
 }
 
 

@@ -23,7 +23,15 @@ def conformance() -> None:
 
 
 @conformance.command("run")
-@click.option("--backend", "spec", required=True, help="A backend name or array-api:MODULE.")
+@click.option(
+    "--backend",
+    "spec",
+    required=True,
+    help=(
+        "A backend name (see `conformance backends`) or array-api:MODULE. torch tests CUDA "
+        "where a GPU is visible, else the CPU; torch:cpu and torch:cuda pin the device."
+    ),
+)
 @click.option("--profile", required=True, help="tensor-core-v1 or neuromorphic-lif-v1.")
 @click.option(
     "--out",
