@@ -167,7 +167,7 @@ def check_backend_spec(spec: str) -> None:
         if not found:
             raise InputError(_("There is no Python module {module} to test.").format(module=module))
         return
-    if spec not in backend_names():
+    if spec not in BUILTINS and spec not in backend_names():
         raise InputError(
             _("There is no backend “{name}”. Known: {known}; or give array-api:MODULE.").format(
                 name=spec, known=", ".join(backend_names())
@@ -187,7 +187,8 @@ def load_backend(spec: str) -> Backend:
                 ).format(module=module.__name__)
             )
         return ArrayApiBackend(module, name=spec)
-    for ep in entry_points(group=ENTRY_POINT_GROUP, name=spec):
-        factory: Callable[[], Backend] = ep.load()
-        return factory()
+    if spec not in BUILTINS:  # built-ins are entry points too, but a vendor's must not replace one
+        for ep in entry_points(group=ENTRY_POINT_GROUP, name=spec):
+            factory: Callable[[], Backend] = ep.load()
+            return factory()
     return BUILTINS[spec]()

@@ -80,8 +80,10 @@ class TorchBackend:
                 )
             )
         self.torch = torch
-        self.device = torch.device(device, torch.cuda.current_device()) if device == "cuda" else (
-            torch.device(device)
+        self.device = (
+            torch.device(device, torch.cuda.current_device())
+            if device == "cuda"
+            else (torch.device(device))
         )
         self.name = name
         self.xp = OnDevice(compat, self.device)

@@ -10,14 +10,14 @@ from __future__ import annotations
 from portal.conformance.backends import ARRAY_API_PREFIX
 
 _NUMPY_IO = (
-    "def put(a, dtype=None):\n    return xp.asarray(a)\n"
-    "def host(a):\n    return np.asarray(a)\n"
+    "def put(a, dtype=None):\n    return xp.asarray(a)\ndef host(a):\n    return np.asarray(a)\n"
 )
 _TORCH = (
     "import torch\nimport array_api_compat.torch as xp\n"
     "DEVICE = {device}\n"
     "def put(a, dtype=None):\n"
-    "    t = torch.as_tensor(np.asarray(a, np.float32) if dtype == 'bfloat16' else a, device=DEVICE)\n"
+    "    a = np.asarray(a, np.float32) if dtype == 'bfloat16' else a\n"
+    "    t = torch.as_tensor(a, device=DEVICE)\n"
     "    return t.to(torch.bfloat16) if dtype == 'bfloat16' else t\n"
     "def host(t):\n"
     "    return (t.float() if t.dtype == torch.bfloat16 else t).cpu().numpy()\n"
@@ -67,4 +67,3 @@ def standalone(spec: str, body: str, *, seed: int, dtype: str) -> str | None:
         + f"rng = np.random.default_rng({seed})\n"
         + body
     )
-

@@ -494,10 +494,18 @@ CHECKS: list[Check] = [
     *per_dtype("layer-norm", layer_norm, snippet=LAYER_NORM_SNIPPET),
     *attention_checks.CHECKS,
     Check("casts", "tensor", "", True, casts, snippet=CASTS_SNIPPET),
-    Check("determinism.float32", "tensor", "float32", True, determinism,
-          snippet=DETERMINISM_SNIPPET),
-    Check("determinism.seeded-rng", "tensor", "float32", False, seeded_rng, op="random.uniform",
-          snippet=RNG_SNIPPET),
+    Check(
+        "determinism.float32", "tensor", "float32", True, determinism, snippet=DETERMINISM_SNIPPET
+    ),
+    Check(
+        "determinism.seeded-rng",
+        "tensor",
+        "float32",
+        False,
+        seeded_rng,
+        op="random.uniform",
+        snippet=RNG_SNIPPET,
+    ),
     Check("errors.bad-shapes", "tensor", "", True, bad_shapes, snippet=BAD_SHAPES_SNIPPET),
     Check("errors.bad-dtypes", "tensor", "", True, bad_dtypes, snippet=BAD_DTYPES_SNIPPET),
     *performance_checks.CHECKS,

@@ -1,4 +1,4 @@
-"""What the tensor check modules share: inputs onto the backend in any dtype, results back, verdicts."""
+"""What the tensor check modules share: inputs onto a backend in any dtype, results back."""
 
 from __future__ import annotations
 

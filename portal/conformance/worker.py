@@ -13,7 +13,8 @@ from portal.i18n import _
 
 
 def serve(spec: str, profile: str, seed: int, conn: Connection) -> None:
-    """Load the backend, say ("ready", capabilities) or ("failed", why), then run check ids sent."""
+    """Load the backend, say ("ready", capabilities) or ("failed", why), then run each list of
+    check ids sent, answering each check as it ends, until None."""
     try:
         backend = load_backend(spec)
         capabilities = backend.capabilities()
@@ -39,8 +40,9 @@ def serve(spec: str, profile: str, seed: int, conn: Connection) -> None:
     conn.send(("ready", asdict(capabilities)))
     checks = {check.id: check for check in profile_checks(profile)}
     table = load_table()
-    while (check_id := conn.recv()) is not None:
-        result = execute(
-            backend, checks[check_id], spec=spec, profile=profile, seed=seed, table=table
-        )
-        conn.send(result.as_json())
+    while (check_ids := conn.recv()) is not None:
+        for check_id in check_ids:
+            result = execute(
+                backend, checks[check_id], spec=spec, profile=profile, seed=seed, table=table
+            )
+            conn.send(result.as_json())

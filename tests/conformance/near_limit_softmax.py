@@ -11,7 +11,7 @@ __array_api_version__ = _np.__array_api_version__
 __array_namespace_info__ = _np.__array_namespace_info__
 
 
-def sum(x: Any, /, **kwargs: Any) -> Any:  # noqa: A001 - the array API's name
+def sum(x: Any, /, **kwargs: Any) -> Any:
     result = _np.sum(x, **kwargs)
     if result.dtype == _np.float32:
         return result * _np.float32(1 - 2.5e-6)

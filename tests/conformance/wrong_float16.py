@@ -24,7 +24,7 @@ class _Info:
         return getattr(self._info, name)
 
 
-def __array_namespace_info__() -> _Info:
+def __array_namespace_info__() -> _Info:  # noqa: N807 - the array API names it so
     return _Info()
 
 
