@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import functools
 import importlib
 import importlib.util
@@ -161,9 +162,23 @@ def torch_cuda() -> Backend:
 class _HostCopied(ArrayApiBackend):
     """An array API namespace whose arrays may live on a GPU: copied to the host explicitly."""
 
-    def __init__(self, module: ModuleType, *, name: str, to_host: Callable[[Any], Any]) -> None:
+    def __init__(
+        self,
+        module: ModuleType,
+        *,
+        name: str,
+        library: ModuleType,
+        to_host: Callable[[Any], Any],
+    ) -> None:
         super().__init__(module, name=name)
+        self._library = library
         self._to_host = to_host
+
+    def capabilities(self) -> Capabilities:
+        """The namespace's dtypes and devices, and the library's own version beside them."""
+        caps = super().capabilities()
+        library = {self._library.__name__: str(getattr(self._library, "__version__", "unknown"))}
+        return dataclasses.replace(caps, versions=caps.versions | library)
 
     def to_numpy(self, array: Any) -> npt.NDArray[Any]:
         """A host copy through the library's own transfer (DLPack cannot leave the GPU)."""
@@ -175,11 +190,12 @@ class _HostCopied(ArrayApiBackend):
 def jax_backend() -> Backend:
     """jax.numpy, an array API namespace since jax 0.4.32, on jax's default device."""
     jnp = _require("jax.numpy", package="jax")
-    return _HostCopied(jnp, name="jax", to_host=np.asarray)
+    jax = importlib.import_module("jax")
+    return _HostCopied(jnp, name="jax", library=jax, to_host=np.asarray)
 
 
 def cupy_backend() -> Backend:
     """CuPy through array-api-compat, on the current CUDA device."""
     cupy = _require("cupy", package="cupy")
     compat = _require("array_api_compat.cupy", package="array-api-compat")
-    return _HostCopied(compat, name="cupy", to_host=cupy.asnumpy)
+    return _HostCopied(compat, name="cupy", library=cupy, to_host=cupy.asnumpy)

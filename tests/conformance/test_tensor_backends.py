@@ -133,3 +133,18 @@ def test_bfloat16_rounding_matches_torch(seed: int) -> None:
     bits = torch.from_numpy(normal).to(torch.bfloat16).view(torch.int16)  # type: ignore[attr-defined]
     above = (bits + 1).view(torch.bfloat16).float().numpy()  # type: ignore[attr-defined]
     assert np.array_equal(lowp.spacing(normal, "bfloat16"), above - normal)
+
+
+@pytest.mark.parametrize(("spec", "module"), [("jax", "jax"), ("cupy", "cupy")])
+def test_jax_and_cupy_are_listed_and_say_plainly_when_not_installed(spec: str, module: str) -> None:
+    from importlib.util import find_spec
+
+    from portal.conformance.backends import backend_names
+    from portal.errors import InputError
+
+    assert spec in backend_names()
+    if find_spec(module) is not None:
+        assert load_backend(spec).capabilities().versions[module] != "unknown"
+        return
+    with pytest.raises(InputError, match=f"^{module} is not installed"):
+        load_backend(spec)
