@@ -18,7 +18,7 @@ from portal.conformance.checks import Check
 from portal.conformance.results import CheckResult, Status, passed
 from portal.conformance.tolerances import ToleranceTable, load_table
 from portal.errors import InputError
-from portal.i18n import _
+from portal.i18n import _, current_locale
 
 POLL_S = 0.05
 
@@ -68,7 +68,7 @@ class _Worker:
         context = _context()
         self.conn, child = context.Pipe()
         self.process: BaseProcess = context.Process(
-            target=worker.serve, args=(spec, profile, seed, child), daemon=True
+            target=worker.serve, args=(spec, profile, seed, child, current_locale()), daemon=True
         )
         self.process.start()
         child.close()

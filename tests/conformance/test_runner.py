@@ -83,3 +83,15 @@ def test_cancel_stops_the_run_and_its_worker() -> None:
             cancel=cancel,
         )
     assert seen == ["layer-norm.float32"]
+
+
+def test_the_worker_speaks_the_language_the_user_chose() -> None:
+    from portal.i18n import current_locale, set_locale
+
+    before = current_locale()
+    set_locale("fr")
+    try:
+        outcome = run_profile("cpu-reference", "tensor-core-v1", only="casts")
+    finally:
+        set_locale(before)
+    assert outcome.results[0].message == "les conversions de type sont exactes"
