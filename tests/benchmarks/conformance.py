@@ -65,8 +65,10 @@ def main() -> int:
     in_s, run_s = statistics.median(in_proc), statistics.median(runner)
     ratio = run_s / in_s
     checks = len(profile_checks(PROFILE))
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
     print(
         f"{PROFILE} on {args.backend}: {checks} checks, runs: {args.runs}, BLAS threads: {THREADS}"
+        f", load average {load} on {os.cpu_count()} CPUs"
     )
     print(f"  in process s: {', '.join(f'{s:.2f}' for s in in_proc)}")
     print(f"  runner     s: {', '.join(f'{s:.2f}' for s in runner)}")
