@@ -81,10 +81,8 @@ class TorchBackend:
                 )
             )
         self.torch = torch
-        self.device = (
-            torch.device(device, torch.cuda.current_device())
-            if device == "cuda"
-            else (torch.device(device))
+        self.device = torch.device(
+            device, torch.cuda.current_device() if device == "cuda" else None
         )
         self.name = name
         self.xp = OnDevice(compat, self.device)
@@ -100,6 +98,7 @@ class TorchBackend:
         generator = self.torch.Generator(device=self.device).manual_seed(seed)
         return self.torch.rand(shape, generator=generator, device=self.device, dtype=dtype)
 
+    @functools.cache  # noqa: B019 - one backend per worker; asked for once per check
     def capabilities(self) -> Capabilities:
         """The array API dtypes plus float16 and bfloat16; the device; torch, CUDA, cuDNN."""
         torch = self.torch
