@@ -148,3 +148,47 @@ def test_jax_and_cupy_are_listed_and_say_plainly_when_not_installed(spec: str, m
         return
     with pytest.raises(InputError, match=f"^{module} is not installed"):
         load_backend(spec)
+
+
+class _Synchronized:
+    """NumPy with a synchronize() that counts, standing in for torch on CUDA."""
+
+    def __init__(self) -> None:
+        self.inner = load_backend("cpu-reference")
+        self.xp = self.inner.xp
+        self.name = "synchronized"
+        self.synced = 0
+
+    def capabilities(self) -> object:
+        return self.inner.capabilities()
+
+    def to_numpy(self, array: object) -> np.ndarray:
+        return self.inner.to_numpy(array)  # type: ignore[attr-defined,no-any-return]
+
+    def synchronize(self) -> None:
+        self.synced += 1
+
+
+def test_timings_wait_for_the_device_through_synchronize_where_the_backend_has_it() -> None:
+    from portal.conformance.catalogue import execute
+    from portal.conformance.performance_checks import MAX_RUNS, WARMUP
+    from portal.conformance.tolerances import load_table
+
+    backend = _Synchronized()
+    (check,) = profile_checks(PROFILE, only="performance.matmul.float32")
+    result = execute(backend, check, spec="x", profile=PROFILE, seed=0, table=load_table())
+    assert result.status is Status.PASS
+    assert backend.synced == WARMUP + result.measured["runs"]
+    assert 5 <= result.measured["runs"] <= MAX_RUNS
+
+
+def test_on_device_puts_new_arrays_on_its_device_unless_told_otherwise() -> None:
+    torch = _torch()
+    from portal.conformance.frameworks import OnDevice
+
+    compat = pytest.importorskip("array_api_compat.torch", reason="array-api-compat is missing")
+    meta = OnDevice(compat, torch.device("meta"))  # type: ignore[attr-defined]
+    assert meta.asarray(np.ones(3)).device.type == "meta"
+    assert meta.zeros(3).device.type == "meta"
+    assert meta.ones(3, device="cpu").device.type == "cpu"
+    assert meta.__name__ == "array_api_compat.torch" and meta.add is compat.add
