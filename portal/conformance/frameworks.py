@@ -119,6 +119,9 @@ class TorchBackend:
                 "cuda_driver": _cuda_driver_version(),
                 "cudnn": str(torch.backends.cudnn.version()),
                 "gpu": f"{props.name} (compute capability {props.major}.{props.minor})",
+                # torch's defaults, which decide whether float32 conv/matmul run as TF32 there.
+                "cudnn_allow_tf32": str(torch.backends.cudnn.allow_tf32),
+                "matmul_allow_tf32": str(torch.backends.cuda.matmul.allow_tf32),
             }
         return Capabilities(
             kind="tensor",
