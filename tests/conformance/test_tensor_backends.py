@@ -86,7 +86,7 @@ def test_an_error_between_the_limit_and_warn_factor_is_a_quality_warning_and_pas
     assert result.repro is None and outcome.exit_code == 0
 
 
-@pytest.mark.parametrize("spec", ["cpu-reference", "torch:cpu"])
+@pytest.mark.parametrize("spec", ["cpu-reference", "array-api:array_api_strict", "torch:cpu"])
 def test_every_standalone_snippet_runs_without_the_portal(spec: str) -> None:
     if spec.startswith("torch"):
         _torch()
