@@ -62,7 +62,7 @@ def _context() -> ForkServerContext | SpawnContext:
 
 
 class _Worker:
-    """One spawned worker process and our end of its pipe."""
+    """One worker process and our end of its pipe."""
 
     def __init__(self, spec: str, profile: str, seed: int, *, timeout_s: float) -> None:
         context = _context()
