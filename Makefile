@@ -8,11 +8,24 @@ COMPILED := $(CATALOGS:.po=.mo)
 
 .PHONY: setup run test lint contracts types pytest i18n api schemas bench clean
 
-# Create the virtual environment and install the project with its dev extra.
+# torch for the conformance tests, CPU build. On Linux x86_64, `pip install torch==2.13.0` from PyPI
+# is the CUDA build and pulls about 3 GB of nvidia-*, cuda-toolkit and triton wheels; PyTorch's CPU
+# index has torch 2.13.0+cpu (a 192 MB wheel, 754 MB installed, no nvidia-* dependency), the one
+# this project is tested with. Installed first, it satisfies the `torch` extra's torch==2.13.0.
+# Elsewhere (macOS, Windows) PyPI's wheel is the CPU build already.
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+ifeq ($(shell uname -s),Linux)
+TORCH_CPU := $(BIN)/python -m pip install --quiet --extra-index-url $(TORCH_CPU_INDEX) 'torch==2.13.0+cpu'
+else
+TORCH_CPU := @true
+endif
+
+# Create the virtual environment and install the project with its dev and torch extras.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(TORCH_CPU)
+	$(BIN)/python -m pip install --quiet -e '.[dev,torch]'
 	touch $(STAMP)
 
 locales/%/LC_MESSAGES/portal.mo: locales/%/LC_MESSAGES/portal.po $(STAMP)
@@ -68,6 +81,7 @@ bench: setup
 	$(BIN)/python tests/benchmarks/sync_outbox.py
 	$(BIN)/python tests/benchmarks/upload.py
 	$(BIN)/python tests/benchmarks/plugin_pack.py
+	$(BIN)/python tests/benchmarks/conformance.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache locales/*/LC_MESSAGES/*.mo

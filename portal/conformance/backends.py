@@ -35,6 +35,7 @@ class Capabilities:
     max_qubits: int | None = None
     basis_gates: list[str] = field(default_factory=list)
     simulator: bool | None = None
+    ops: list[str] = field(default_factory=list)  # native ops beyond the array API, by name
 
 
 @runtime_checkable
@@ -144,12 +145,30 @@ def qiskit_aer() -> Backend:
     return qiskit_aer()
 
 
+def _framework(factory: str) -> Callable[[], Backend]:
+    """A factory of `frameworks`, imported when called (it imports this module, and torch)."""
+
+    def load() -> Backend:
+        from portal.conformance import frameworks
+
+        made: Backend = getattr(frameworks, factory)()
+        return made
+
+    return load
+
+
 # Frozen builds (PyInstaller) carry no entry-point metadata, so the built-ins are also known here.
+# torch = CUDA where a GPU is visible, else CPU; torch:cpu and torch:cuda pin the device.
 BUILTINS: dict[str, Callable[[], Backend]] = {
     "cpu-reference": cpu_reference,
     "lif-reference": lif_reference,
     "qiskit-basic": qiskit_basic,
     "qiskit-aer": qiskit_aer,
+    "torch": _framework("torch_best"),
+    "torch:cpu": _framework("torch_cpu"),
+    "torch:cuda": _framework("torch_cuda"),
+    "jax": _framework("jax_backend"),
+    "cupy": _framework("cupy_backend"),
 }
 # Built-ins that need an optional package: (module to look for, distribution to install).
 REQUIRES = {"qiskit-basic": ("qiskit", "qiskit"), "qiskit-aer": ("qiskit_aer", "qiskit-aer")}
@@ -180,7 +199,7 @@ def check_backend_spec(spec: str) -> None:
 
         check_spec(spec)
         return
-    if spec not in backend_names():
+    if spec not in BUILTINS and spec not in backend_names():
         raise InputError(
             _("There is no backend “{name}”. Known: {known}; or give array-api:MODULE.").format(
                 name=spec, known=", ".join(backend_names())
@@ -210,12 +229,13 @@ def load_backend(spec: str) -> Backend:
         from portal.conformance.quantum import load_spec
 
         return load_spec(spec)
-    for ep in entry_points(group=ENTRY_POINT_GROUP, name=spec):
-        factory: Callable[[], object] = ep.load()
-        found = factory()
-        if isinstance(found, Backend):
-            return found
-        from portal.conformance.quantum import wrap  # a vendor's Qiskit BackendV2
+    if spec not in BUILTINS:  # built-ins are entry points too, but a vendor's must not replace one
+        for ep in entry_points(group=ENTRY_POINT_GROUP, name=spec):
+            factory: Callable[[], object] = ep.load()
+            found = factory()
+            if isinstance(found, Backend):
+                return found
+            from portal.conformance.quantum import wrap  # a vendor's Qiskit BackendV2
 
-        return wrap(found, name=spec)
+            return wrap(found, name=spec)
     return BUILTINS[spec]()

@@ -12,6 +12,7 @@ import numpy as np
 from portal.conformance import lif_checks, quantum_checks, tensor_checks
 from portal.conformance.backends import Backend
 from portal.conformance.checks import Check, CheckContext, check_seed
+from portal.conformance.repro import standalone
 from portal.conformance.results import CheckResult, Repro, Status
 from portal.conformance.tolerances import ToleranceTable
 from portal.errors import InputError
@@ -48,10 +49,19 @@ def profile_checks(profile: str, *, only: str | None = None) -> list[Check]:
 def repro(
     spec: str, profile: str, check_id: str, *, seed: int, shapes: list[list[int]], dtype: str
 ) -> Repro:
-    """How to rerun one check alone, with the same inputs, from Python."""
-    snippet = (
+    """How to rerun one check alone with the same inputs: the backend alone where it can be, and
+    through the portal in any case."""
+    through_portal = (
         "from portal.conformance.catalogue import run_check\n"
         f"print(run_check({spec!r}, {profile!r}, {check_id!r}, seed={seed}))"
+    )
+    body = next((c.snippet for c in PROFILES.get(profile, []) if c.id == check_id), "")
+    alone = standalone(spec, body, seed=check_seed(seed, check_id), dtype=dtype)
+    snippet = (
+        through_portal
+        if alone is None
+        else f"{alone}\n# The same check through the portal:\n# "
+        + through_portal.replace("\n", "\n# ")
     )
     return Repro(seed=seed, shapes=shapes, dtype=dtype, snippet=snippet)
 
@@ -77,7 +87,9 @@ def execute(
             check.id,
             Status.NOT_SUPPORTED,
             check.required,
-            _("the backend does not offer {dtype}").format(dtype=check.dtype),
+            _("the backend does not offer {dtype}").format(dtype=check.dtype)
+            if check.dtype not in backend.capabilities().dtypes
+            else _("the backend declares no native {op}").format(op=check.op),
         )
     ctx = CheckContext(backend, np.random.default_rng(check_seed(seed, check.id)), table)
     try:

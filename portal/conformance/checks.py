@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from portal.conformance import lowp
 from portal.conformance.backends import Backend
 from portal.conformance.results import Status
 from portal.conformance.tolerances import Tolerance, ToleranceTable
@@ -43,11 +44,17 @@ class Check:
     dtype: str
     required: bool
     run: Callable[[CheckContext], Finding]
+    op: str = ""  # a native op the backend must declare (Capabilities.ops), if any
+    snippet: str = ""  # the check's inputs and op as standalone Python, for repros (repro.py)
 
     def supported_by(self, backend: Backend) -> bool:
         """Whether the backend claims what this check needs (else it is NOT_SUPPORTED)."""
         caps = backend.capabilities()
-        return caps.kind == self.kind and (not self.dtype or self.dtype in caps.dtypes)
+        return (
+            caps.kind == self.kind
+            and (not self.dtype or self.dtype in caps.dtypes)
+            and (not self.op or self.op in caps.ops)
+        )
 
 
 def check_seed(seed: int, check_id: str) -> int:
@@ -80,7 +87,7 @@ def error_ratio(
 def ulp_error(got: npt.NDArray[Any], want: npt.NDArray[Any], dtype: str) -> float:
     """The largest distance in units in the last place of `dtype` (inf where NaN-ness differs)."""
     want64 = want.astype(np.float64)
-    spacing = np.abs(np.spacing(want64.astype(dtype))).astype(np.float64)
+    spacing = lowp.spacing(want64, dtype)
     both_nan = np.isnan(got) & np.isnan(want64)
     same = (got.astype(np.float64) == want64) | both_nan
     with np.errstate(invalid="ignore"):

@@ -37,7 +37,8 @@ def conformance() -> None:
     required=True,
     help="A backend name (see `conformance backends`), array-api:MODULE, or "
     "qiskit:MODULE:FUNCTION, a function that returns a Qiskit BackendV2 (vendors can instead "
-    "register that function as an entry point in the group aic_platform.backends).",
+    "register that function as an entry point in the group aic_platform.backends). torch tests "
+    "CUDA where a GPU is visible, else the CPU; torch:cpu and torch:cuda pin the device.",
 )
 @click.option(
     "--profile",

@@ -9,11 +9,16 @@ from portal.conformance.backends import load_backend
 from portal.conformance.catalogue import PROFILE_KINDS, execute, profile_checks
 from portal.conformance.tolerances import load_table
 from portal.errors import PortalError
-from portal.i18n import _
+from portal.i18n import SOURCE_LOCALE, _, current_locale, set_locale
 
 
-def serve(spec: str, profile: str, seed: int, conn: Connection) -> None:
-    """Load the backend, say ("ready", capabilities) or ("failed", why), then run check ids sent."""
+def serve(
+    spec: str, profile: str, seed: int, conn: Connection, locale: str = SOURCE_LOCALE
+) -> None:
+    """Load the backend, say ("ready", capabilities) or ("failed", why), then run each list of
+    check ids sent, answering each check as it ends, until None."""
+    if locale != current_locale():  # a new process starts in the source language
+        set_locale(locale)
     try:
         backend = load_backend(spec)
         capabilities = backend.capabilities()
@@ -39,8 +44,9 @@ def serve(spec: str, profile: str, seed: int, conn: Connection) -> None:
     conn.send(("ready", asdict(capabilities)))
     checks = {check.id: check for check in profile_checks(profile)}
     table = load_table()
-    while (check_id := conn.recv()) is not None:
-        result = execute(
-            backend, checks[check_id], spec=spec, profile=profile, seed=seed, table=table
-        )
-        conn.send(result.as_json())
+    while (check_ids := conn.recv()) is not None:
+        for check_id in check_ids:
+            result = execute(
+                backend, checks[check_id], spec=spec, profile=profile, seed=seed, table=table
+            )
+            conn.send(result.as_json())

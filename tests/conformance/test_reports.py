@@ -35,7 +35,11 @@ def test_report_json_is_canonical_and_names_the_tolerance_table(
     assert report["toleranceTable"] == {"version": 1, "sha256": hashlib.sha256(table).hexdigest()}
     assert report["seed"] == 5 and report["passed"] is False
     failed = [r for r in report["results"] if r["status"] == "FAIL"]
-    assert {r["check"] for r in failed} == {"matmul.float32", "matmul.batched.float32"}
+    assert {r["check"] for r in failed} == {
+        "matmul.float32",
+        "matmul.batched.float32",
+        "attention.float32",  # composed from matmul
+    }
     assert all(r["repro"]["seed"] == 5 and r["measured"]["ratio"] > 4 for r in failed)
     assert not (tmp_path / "report.dsse.json").exists()
 
@@ -44,7 +48,7 @@ def test_junit_xml_parses_with_one_case_per_check(failing_run: RunOutcome, tmp_p
     write_reports(failing_run, tmp_path, key=None)
     suite = ET.parse(tmp_path / "report.junit.xml").getroot().find("testsuite")
     assert suite is not None
-    assert suite.get("tests") == str(len(failing_run.results)) and suite.get("failures") == "2"
+    assert suite.get("tests") == str(len(failing_run.results)) and suite.get("failures") == "3"
     failure = suite.find("testcase[@name='matmul.float32']/failure")
     assert failure is not None and "run_check(" in (failure.text or "")
 
