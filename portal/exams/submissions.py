@@ -60,6 +60,8 @@ class ResultSummary:
     max_score: float
     passed: bool
     pending_manual: int
+    final: bool
+    """False while manual scoring could still change whether it passed."""
     scored_at: datetime
 
 
@@ -332,7 +334,11 @@ def _parse_results(body: Any) -> list[ExamResult]:
                 max_score=float(r["max_score"]),
                 passed=bool(r["passed"]),
                 pending_manual=len(r["pending_manual"]),
-                report={"sections": list(r["sections"]), "items": list(r["items"])},
+                report={
+                    "sections": list(r["sections"]),
+                    "items": list(r["items"]),
+                    "final": bool(r["final"]),
+                },
                 scored_at=_utc(datetime.fromisoformat(str(r["scored_at"]))),
             )
             for r in body["results"]
@@ -362,6 +368,7 @@ def list_results(store: Store) -> list[ResultSummary]:
                 r.max_score,
                 r.passed,
                 r.pending_manual,
+                bool(r.report.get("final", True)),
                 r.scored_at,
             )
             for r in session.scalars(select(ExamResult).order_by(ExamResult.scored_at.desc()))
