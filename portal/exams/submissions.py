@@ -69,7 +69,8 @@ def seal_and_queue(
     sitting: SittingSession, engine: Engine, journal: list[ChainEntry], elapsed_ms: int, wall: Clock
 ) -> SealedSubmission:
     """Seal the sitting's final state with the device key; in one transaction close the sitting,
-    keep the sealed submission, and queue it (after the device key's registration)."""
+    keep the sealed submission, and queue it (after the device key's registration). A practice
+    exam's submission is scored here and neither kept for export nor queued."""
     from portal.exams.sitting import SealedSubmission, SittingClosedError
 
     key = device_key(sitting.store.data_dir)
@@ -100,6 +101,10 @@ def seal_and_queue(
         )
         if closed.rowcount != 1:  # type: ignore[attr-defined]
             raise SittingClosedError(_("This sitting was already submitted."))
+        if sitting.content.practice:
+            return SealedSubmission(
+                submission.submission_id, sitting.id, envelope, key.key_id, None
+            )
         session.add(
             ExamSubmission(
                 submission_id=submission.submission_id,
