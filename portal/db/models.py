@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -194,6 +195,12 @@ class Exam(Base):
     package_path: Mapped[str] = mapped_column(String(4096))
     package_sha256: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_unlocks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Wrong sitting codes tried since the last right one; kept here so a restart resets none."""
+    practice_code: Mapped[str | None] = mapped_column(String(64))
+    """A practice exam's code as the marketplace lists it (certification codes come from the
+    proctor and are never stored)."""
 
 
 class Sitting(Base):
@@ -207,7 +214,7 @@ class Sitting(Base):
     partner_id: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(16))
     seed: Mapped[int] = mapped_column(Integer)
-    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
     """The sitting's id everywhere else: its journal's genesis, its submission's id."""
     state: Mapped[SittingState] = mapped_column(
         str_enum(SittingState), default=SittingState.IN_PROGRESS

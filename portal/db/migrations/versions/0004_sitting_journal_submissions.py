@@ -1,8 +1,8 @@
 """Sittings get a uid and the wall time they were last seen; journal entries a kind (answer or
 flag); sealed exam submissions and the marketplace's results.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-26
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 from portal.db.types import UTCDateTime
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
