@@ -135,7 +135,12 @@ class ExamResults(BaseModel):
     results: list[ExamResultOut]
 
 
-@router.post(DEVICE_KEYS_PATH, status_code=201, response_model=RegisteredDeviceKey)
+@router.post(
+    DEVICE_KEYS_PATH,
+    status_code=201,
+    response_model=RegisteredDeviceKey,
+    responses={200: {"model": RegisteredDeviceKey, "description": "Registered before"}},
+)
 def register_device_key(db: Db, user: Caller, unsafe: Unsafe, body: KeyRegistration) -> Response:
     """Register a device key (201), again with no effect (200); another organisation's is 409."""
     if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
@@ -162,7 +167,12 @@ def register_device_key(db: Db, user: Caller, unsafe: Unsafe, body: KeyRegistrat
     return respond(db, user.organisation_id, unsafe, answer, status=status)
 
 
-@router.post(SUBMISSIONS_PATH, status_code=201, response_model=ExamResultOut)
+@router.post(
+    SUBMISSIONS_PATH,
+    status_code=201,
+    response_model=ExamResultOut,
+    responses={200: {"model": ExamResultOut, "description": "Received before: its result"}},
+)
 def submit(request: Request, db: Db, user: Caller, unsafe: Unsafe, body: SubmissionIn) -> Response:
     """Check, score and keep a sealed submission (201); the same one again, by any path, gets
     its first result (200); a different one under the same id is 409."""

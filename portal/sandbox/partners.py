@@ -108,7 +108,12 @@ def list_keys(db: Db, user: Caller) -> list[RegisteredKey]:
     return [_registered(key) for key in keys]
 
 
-@router.post(KEYS_PATH, status_code=201, response_model=RegisteredKey)
+@router.post(
+    KEYS_PATH,
+    status_code=201,
+    response_model=RegisteredKey,
+    responses={200: {"model": RegisteredKey, "description": "Registered before"}},
+)
 def register_key(db: Db, user: Caller, unsafe: Unsafe, body: KeyRegistration) -> Response:
     """Register a signing key (201), again with no effect (200); another organisation's is 409."""
     if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
