@@ -350,6 +350,8 @@ def sync(
             tokens = TokenStore(obj.data_dir.keyring_service, market.account)
             report = run_sync(store, market, tokens, progress=no_progress, cancel=CancelToken())
             click.echo(report.summary())
+            for exam_name in report.exams_downloaded:
+                click.echo(_("Downloaded the exam {exam}.").format(exam=exam_name))
             for line in report.errors:
                 click.echo(f"  {line}")
             if report.results_arrived:
@@ -496,6 +498,7 @@ def sandbox_serve(
     until_stdin_closes: bool,
 ) -> None:
     """Serve the sandbox marketplace over HTTPS until interrupted."""
+    from portal.sandbox.exams import DEMO_EXAM_CODE
     from portal.sandbox.seed import DEMO_PASSWORD
     from portal.sandbox.serve import serve
     from portal.sandbox.tls import TLSFiles, spki_pin
@@ -515,6 +518,11 @@ def sandbox_serve(
             click.echo(
                 _("Demo sign-ins (password “{password}”): {users}").format(
                     password=DEMO_PASSWORD, users=", ".join(demo_users)
+                )
+            )
+            click.echo(
+                _("Demo certification exam {exam}: sitting code {code}").format(
+                    exam="aic-platform-associate 2026.1", code=DEMO_EXAM_CODE
                 )
             )
         click.echo(_("Press Ctrl+C to stop."))
@@ -633,6 +641,86 @@ def sandbox_client_cert(
             "Import it with `aic-portal cert import {path}`."
         ).format(organisation=name, id=org_id, date=format_datetime(end), path=output)
     )
+
+
+@sandbox.group("exam")
+def sandbox_exam() -> None:
+    """Exams the sandbox marketplace offers."""
+
+
+@sandbox_exam.command("add")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--code", help="The sitting code (default: a new random one, printed).")
+@click.option("--practice", is_flag=True, help="Offer it as a practice exam (keys included).")
+@click.option(
+    "--partner",
+    "partners",
+    multiple=True,
+    metavar="ORGANISATION",
+    help="An organisation (id or name) entitled to it; repeat for more (default: every one).",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=365,
+    show_default=True,
+    help="How long its packages stay valid.",
+)
+@click.option(
+    "--skip-unsupported",
+    is_flag=True,
+    help="For QTI: leave out items the portal cannot show, instead of refusing the import.",
+)
+@click.option(
+    "--db",
+    "database_url",
+    metavar="URL",
+    help="SQLAlchemy URL of the sandbox's database (default: SQLite in the data dir).",
+)
+@click.pass_obj
+def sandbox_exam_add(
+    obj: CliContext,
+    path: Path,
+    code: str | None,
+    practice: bool,
+    partners: tuple[str, ...],
+    days: int,
+    skip_unsupported: bool,
+    database_url: str | None,
+) -> None:
+    """Offer the exam in PATH (ExamContent JSON, or a QTI item, package folder or zip)."""
+    from datetime import UTC, datetime, timedelta
+
+    from portal.sandbox.client_certs import find_organisation, organisation_names
+    from portal.sandbox.exams import add_exam, load_exam_source
+    from portal.sandbox.store import open_store
+
+    state = obj.data_dir.root / "sandbox"
+    state.mkdir(parents=True, exist_ok=True)
+    sessions = open_store(database_url or f"sqlite:///{state / 'marketplace.sqlite3'}")
+    content = load_exam_source(path, practice=practice, skip_unsupported=skip_unsupported)
+    organisations = []
+    for partner in partners:
+        found = find_organisation(sessions, partner)
+        if found is None:
+            raise PortalError(
+                _("The sandbox has no organisation “{organisation}”. It has: {known}.").format(
+                    organisation=partner,
+                    known=", ".join(organisation_names(sessions))
+                    or _("none (start it once with --seed-demo)"),
+                ),
+                kind=ErrorKind.INPUT,
+            )
+        organisations.append(found[0])
+    until = datetime.now(UTC) + timedelta(days=days)
+    given = add_exam(sessions, content, code=code, partners=organisations or None, expires_at=until)
+    kind = _("practice exam") if content.practice else _("certification exam")
+    click.echo(
+        _("The sandbox offers the {kind} {exam} {version} until {date}.").format(
+            kind=kind, exam=content.exam_id, version=content.version, date=format_datetime(until)
+        )
+    )
+    click.echo(_("Sitting code: {code}").format(code=given))
 
 
 cli.add_command(plugin)

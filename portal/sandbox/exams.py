@@ -245,6 +245,17 @@ def load_exam(path: FilePath, *, practice: bool = False) -> ExamContent:
     return content
 
 
+def load_exam_source(
+    path: FilePath, *, practice: bool = False, skip_unsupported: bool = False
+) -> ExamContent:
+    """An exam from ExamContent JSON (a .json file) or from QTI (an item, test, folder or zip)."""
+    if path.suffix.lower() == ".json":
+        return load_exam(path, practice=practice)
+    from portal.exams.qti import import_qti
+
+    return import_qti(path, skip_unsupported=skip_unsupported, practice=practice).content
+
+
 def _first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(part) for part in error.get("loc", ()))

@@ -112,7 +112,7 @@ def list_keys(db: Db, user: Caller) -> list[RegisteredKey]:
     KEYS_PATH,
     status_code=201,
     response_model=RegisteredKey,
-    responses={200: {"model": RegisteredKey, "description": "Registered before"}},
+    responses={200: {"model": RegisteredKey, "description": "Registered before, by the caller"}},
 )
 def register_key(db: Db, user: Caller, unsafe: Unsafe, body: KeyRegistration) -> Response:
     """Register a signing key (201), again with no effect (200); another organisation's is 409."""
