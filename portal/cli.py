@@ -21,6 +21,7 @@ from portal.i18n import (
     format_datetime,
     format_percent,
     language_name,
+    ngettext,
     text_direction,
 )
 from portal.paths import DATA_DIR_ENV, DataDir
@@ -355,6 +356,22 @@ def sync(
                 click.echo(_("Downloaded the exam {exam}.").format(exam=exam_name))
             for line in report.errors:
                 click.echo(f"  {line}")
+            if report.results_arrived:
+                click.echo(
+                    ngettext(
+                        "{count} exam result arrived; see `aic-portal exam results`.",
+                        "{count} exam results arrived; see `aic-portal exam results`.",
+                        report.results_arrived,
+                    ).format(count=report.results_arrived)
+                )
+            if report.certificates_arrived:
+                click.echo(
+                    ngettext(
+                        "{count} certificate arrived; see `aic-portal exam certificates`.",
+                        "{count} certificates arrived; see `aic-portal exam certificates`.",
+                        report.certificates_arrived,
+                    ).format(count=report.certificates_arrived)
+                )
         for entry in list_outbox(store, limit=1_000_000):
             if entry.state.value in ("failed", "conflict"):
                 click.echo(
@@ -370,7 +387,7 @@ def sync(
 
 @cli.group()
 def cert() -> None:
-    """The organisation's client certificate (mTLS), for marketplaces that require one."""
+    """The organisation's client certificate (mTLS); `verify` checks an exam certificate."""
 
 
 def _read_passphrase(from_stdin: bool, *, confirm: bool) -> str:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
 from portal.db.models import Certificate, Exam
 from portal.db.store import Store
+from portal.errors import InputError
+from portal.i18n import _
 
 EXPIRY_WARNING = timedelta(days=90)
 """How long before a certificate ends the dashboard starts warning, so there is time to re-sit."""
@@ -100,3 +103,16 @@ def _valid_until(document: dict[str, object]) -> datetime | None:
         return datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         return None
+
+
+def certificate_document(store: Store, certificate_id: str) -> dict[str, Any]:
+    """The signed credential of a certificate kept here, or an error that names the id."""
+    with store.session() as session:
+        row = session.scalars(
+            select(Certificate).where(Certificate.certificate_id == certificate_id)
+        ).first()
+        if row is None:
+            raise InputError(
+                _("There is no certificate {id} on this computer.").format(id=certificate_id)
+            )
+        return dict(row.document)

@@ -1,4 +1,5 @@
-"""`aic-portal exam …`: inspect, import, download and list exam packages; QTI import."""
+"""`aic-portal exam …`: inspect, import, download and list exam packages; QTI import; sealed
+submissions to and from a proctor's file, and the marketplace's results."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from portal.i18n import (
     format_datetime,
     format_duration,
     format_list,
+    format_number,
     format_percent,
     language_name,
+    ngettext,
 )
 from portal.paths import DataDir
 
@@ -30,7 +33,8 @@ class _Context(Protocol):
 
 @click.group()
 def exam() -> None:
-    """Exams: inspect, import and download exam packages; author exams from QTI."""
+    """Exams: inspect, import and download exam packages; author exams from QTI; hand sealed
+    submissions to a proctor; read the results."""
 
 
 @exam.command("inspect")
@@ -287,3 +291,146 @@ def _table(rows: list[tuple[str, str]]) -> None:
     width = max(len(label) for label, _value in rows) + 2
     for label, value in rows:
         click.echo(f"{label + ':':<{width}}{value}")
+
+
+@exam.command("export-submissions")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write (JSON) for the proctor.",
+)
+@click.pass_obj
+def export_submissions_command(obj: _Context, output: Path) -> None:
+    """Write every sealed submission on this computer to one file, for a computer that syncs."""
+    from portal.db.store import Store
+    from portal.exams.submissions import export_submissions
+
+    with Store.open(obj.data_dir) as store:
+        count = export_submissions(store, output)
+    click.echo(
+        ngettext(
+            "Wrote {count} sealed submission to {path}.",
+            "Wrote {count} sealed submissions to {path}.",
+            count,
+        ).format(count=count, path=output)
+    )
+
+
+@exam.command("import-submissions")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def import_submissions_command(obj: _Context, file: Path) -> None:
+    """Check the sealed submissions in a proctor's FILE and queue the new ones for the next sync."""
+    from portal.db.store import Store
+    from portal.exams.submissions import import_submissions
+
+    with Store.open(obj.data_dir) as store:
+        report = import_submissions(store, file)
+    click.echo(
+        ngettext(
+            "Queued {count} submission; `aic-portal sync` sends it.",
+            "Queued {count} submissions; `aic-portal sync` sends them.",
+            len(report.queued),
+        ).format(count=len(report.queued))
+    )
+    if report.already_here:
+        click.echo(
+            ngettext(
+                "{count} was already here and is not queued again.",
+                "{count} were already here and are not queued again.",
+                len(report.already_here),
+            ).format(count=len(report.already_here))
+        )
+
+
+@exam.command("results")
+@click.pass_obj
+def results_command(obj: _Context) -> None:
+    """The results the marketplace scored, as fetched by the last sync."""
+    from portal.db.store import Store
+    from portal.exams.submissions import list_results
+
+    with Store.open(obj.data_dir) as store:
+        found = list_results(store)
+    if not found:
+        click.echo(_("No results yet; they arrive with `aic-portal sync` once scored."))
+        return
+    for result in found:
+        verdict = _("passed") if result.passed else _("not passed")
+        if not result.final:
+            verdict = _("not decided yet")
+        if result.pending_manual:
+            waiting = ngettext(
+                "{count} item awaits manual scoring",
+                "{count} items await manual scoring",
+                result.pending_manual,
+            ).format(count=result.pending_manual)
+            verdict = f"{verdict} ({waiting})"
+        fraction = result.score / result.max_score if result.max_score else 0.0
+        click.echo(
+            _(
+                "{when}  {candidate}  {exam} {version}  {score}/{most} ({percent})  {verdict}"
+            ).format(
+                when=format_datetime(result.scored_at),
+                candidate=result.candidate_name,
+                exam=result.exam_id,
+                version=result.exam_version,
+                score=format_number(result.score),
+                most=format_number(result.max_score),
+                percent=format_percent(fraction),
+                verdict=verdict,
+            )
+        )
+
+
+@exam.command("certificates")
+@click.option(
+    "--save",
+    "save_id",
+    metavar="ID",
+    help="Write this certificate's signed credential to the file given with -o.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def certificates_command(obj: _Context, save_id: str | None, output: Path | None) -> None:
+    """The certificates earned, as fetched by the last sync; --save ID -o FILE writes one out,
+    for `aic-portal cert verify` or to send to whoever asks for proof."""
+    import json
+
+    from portal.atomic import write_atomically
+    from portal.db.store import Store
+    from portal.exams.catalog import certificate_document, held_certificates, list_certificates
+
+    with Store.open(obj.data_dir) as store:
+        if save_id is not None:
+            if output is None:
+                raise click.UsageError(_("--save needs -o FILE."))
+            document = certificate_document(store, save_id)
+            write_atomically(output, json.dumps(document, indent=2, ensure_ascii=False).encode())
+            click.echo(_("Written: {path}").format(path=output))
+            return
+        held = {c.certificate_id: c for c in held_certificates(store)}
+        listed = list_certificates(store)
+    if not listed:
+        click.echo(_("No certificates yet; they arrive with `aic-portal sync` after a pass."))
+        return
+    for summary in listed:
+        state = held.get(summary.certificate_id)
+        until = "—"
+        if state is not None and state.valid_until is not None:
+            until = format_datetime(state.valid_until)
+            if state.expired:
+                until = _("{date} (expired)").format(date=until)
+            elif state.expires_soon:
+                until = _("{date} (ends within 90 days)").format(date=until)
+        click.echo(
+            _("{id}  {exam}  {holder}  {score}  valid until {until}").format(
+                id=summary.certificate_id,
+                exam=summary.exam_title,
+                holder=summary.holder_name,
+                score=format_percent(summary.score),
+                until=until,
+            )
+        )

@@ -18,6 +18,7 @@ from portal.sandbox import (
     certificates,
     conformance,
     device,
+    exam_submissions,
     exams,
     oauth,
     partners,
@@ -50,12 +51,14 @@ def create_app(
     upload_dir: Path | None = None,
     require_client_cert: bool = False,
     marketplace_key: Ed25519PrivateKey | None = None,
+    exam_content: exam_submissions.ExamLookup = exams.exam_content,
 ) -> FastAPI:
     """The FastAPI application of the sandbox marketplace, keeping its records at `database_url`.
 
     `require_client_cert` refuses requests that came without a client certificate; the server
     must then ask for one (`mtls.tls_options`). `marketplace_key` signs exam packages; without
-    one (an app with no state folder), a key that lives as long as the app does.
+    one (an app with no state folder), a key that lives as long as the app does. `exam_content`
+    gives the exams (with their keys) that submissions are scored against.
     """
     app = FastAPI(
         title=API_TITLE,
@@ -74,6 +77,7 @@ def create_app(
         plugins.router,
         uploads.router,
         conformance.router,
+        exam_submissions.router,
     )
     app.state.marketplace_key = marketplace_key or Ed25519PrivateKey.generate()
     for router in (*routers, exams.router, certificates.router, batch.router):
@@ -82,6 +86,7 @@ def create_app(
     app.state.api_routes = [
         r for router in routers for r in router.routes if isinstance(r, APIRoute)
     ]
+    app.state.exam_content = exam_content
     app.state.upload_locks = WeakValueDictionary()
     app.state.upload_dir = upload_dir or Path(tempfile.gettempdir()) / "aic-sandbox-uploads"
     if chaos_rate > 0:

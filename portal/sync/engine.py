@@ -55,6 +55,8 @@ class SyncReport:
     postponed: int = 0
     reviews_changed: int = 0
     certifications_changed: int = 0
+    results_arrived: int = 0
+    certificates_arrived: int = 0
     exams_downloaded: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -82,8 +84,9 @@ def sync(
     """Deliver every due outbox item; a resource whose item could not go waits for the next run.
 
     One sync at a time per data dir, whichever process runs it: two would send the same items.
-    Then read the review status of the plugin versions and the certification of the conformance
-    reports waiting for one, so the app shows them.
+    Then read the review status of the plugin versions, the certification of the conformance
+    reports and the results of exam submissions waiting for one, and fetch the certificates
+    earned, so the app shows them.
     """
     from filelock import FileLock, Timeout
 
@@ -113,6 +116,9 @@ def _sync(
     cancel: CancelToken,
 ) -> SyncReport:
     from portal.conformance.submit import refresh_certification
+    from portal.exams.certificates import refresh_certificates
+    from portal.exams.library import trusted_keys
+    from portal.exams.submissions import fetch_results
     from portal.plugins.publish import refresh_review_status
     from portal.sync.exams import download_exams
     from portal.sync.profile import fetch_profile, save_profile
@@ -166,6 +172,18 @@ def _sync(
         report.errors.append(exc.message)
     else:
         report.exams_downloaded, report.errors = exams.downloaded, report.errors + exams.errors
+    try:
+        report.results_arrived = fetch_results(store, market, tokens, cancel=cancel)
+    except NetworkError as exc:  # read at the next sync
+        log.warning("exam results not read: %s", exc.message)
+        report.errors.append(exc.message)
+    try:
+        report.certificates_arrived = refresh_certificates(
+            store, market, tokens, trusted_keys=trusted_keys(store.data_dir), cancel=cancel
+        )
+    except NetworkError as exc:  # fetched at the next sync
+        log.warning("certificates not read: %s", exc.message)
+        report.errors.append(exc.message)
     progress(total, total, _("Sync finished."))
     return report
 

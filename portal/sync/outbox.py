@@ -135,6 +135,12 @@ _DESCRIPTIONS: dict[tuple[str, re.Pattern[str]], Callable[[], str]] = {
     ("POST", re.compile(r"/v1/conformance/reports")): lambda: _(
         "Submit the {profile} conformance report {sha256} for certification"
     ),
+    ("POST", re.compile(r"/v1/partners/me/device-keys")): lambda: _(
+        "Register this computer's device key {key_id}"
+    ),
+    ("POST", re.compile(r"/v1/exams/submissions")): lambda: _(
+        "Submit the exam sitting {submission_id}"
+    ),
 }
 
 

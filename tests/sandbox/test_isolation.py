@@ -17,6 +17,8 @@ from tests.sandbox_server import RunningSandbox
 PLUGINS = "/v1/marketplace/plugins"
 KEYS = "/v1/partners/me/keys"
 CONFORMANCE = "/v1/conformance"
+DEVICE_KEYS = "/v1/partners/me/device-keys"
+SUBMISSIONS = "/v1/exams/submissions"
 
 
 def bearer(client: httpx.Client, email: str) -> dict[str, str]:
@@ -65,6 +67,10 @@ def test_every_route_is_covered_by_this_matrix() -> None:
         ("GET", "/v1/marketplace/keys"),
         ("GET", "/v1/exams"),
         ("GET", "/v1/exams/{exam_id}/{version}/package"),
+        ("POST", DEVICE_KEYS),
+        ("POST", SUBMISSIONS),
+        ("GET", SUBMISSIONS),
+        ("GET", f"{SUBMISSIONS}/{{submission_id}}"),
     }, "a new route needs a line in test_another_organisation_sees_nothing"
 
 
@@ -161,6 +167,53 @@ def test_another_organisation_sees_nothing(client: httpx.Client) -> None:
     assert "aic-platform-associate" not in listed and "aic-platform-practice" in listed
     assert client.get(exam, headers=qubit).status_code == 404
     assert client.get(exam, headers=lagos).status_code == 200
+
+    # Lagos's device key and scored submission: Qubit Forge can neither take nor read them
+    device = Ed25519PrivateKey.generate()
+    public = device.public_key()
+    registration = {
+        "public_key": public.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode(),
+        "key_id": key_id(public),
+    }
+    assert client.post(DEVICE_KEYS, json=registration, headers=unsafe(lagos)).status_code == 201
+    taken = client.post(DEVICE_KEYS, json=registration, headers=unsafe(qubit))
+    assert taken.status_code == 409 and "another organisation" in taken.json()["detail"]
+    body = empty_submission(device)
+    stolen = client.post(SUBMISSIONS, json=body, headers=unsafe(qubit))
+    assert stolen.status_code == 422 and "not registered to your organisation" in stolen.text
+    assert client.post(SUBMISSIONS, json=body, headers=unsafe(lagos)).status_code == 201
+    one = f"{SUBMISSIONS}/{body['submission_id']}"
+    assert client.get(one, headers=qubit).status_code == 404
+    assert body["submission_id"] not in [
+        r["submission_id"] for r in client.get(SUBMISSIONS, headers=qubit).json()["results"]
+    ]
+    assert client.get(one, headers=lagos).json()["score"] == 0
+
+
+def empty_submission(device: Ed25519PrivateKey) -> dict[str, object]:
+    """A sealed submission of the demo practice exam with no answer, as a sitting makes it."""
+    from portal.exams.delivery import deliver
+    from portal.exams.seal import Submission, seal
+    from portal.sandbox.exams import demo_exams_folder, load_exam
+
+    content = load_exam(demo_exams_folder() / "aic-platform-practice.json", practice=True)
+    submission = Submission(
+        submission_id=str(uuid.uuid4()),
+        exam_id=content.exam_id,
+        exam_version=content.version,
+        candidate_name="Ada Obi",
+        partner_id="lagos",
+        language="en",
+        seed=42,
+        delivered=[d.item.id for d in deliver(content, 42)],
+        answers={},
+        flagged=[],
+        journal=[],
+        elapsed_ms=1000,
+        submitted_at="2026-11-26T08:00:00+00:00",
+        key_id=key_id(device.public_key()),
+    )
+    return {"submission_id": submission.submission_id, "envelope": seal(submission, device)}
 
 
 def test_an_idempotency_key_is_per_organisation(client: httpx.Client) -> None:
