@@ -71,6 +71,9 @@ def test_every_route_is_covered_by_this_matrix() -> None:
         ("POST", SUBMISSIONS),
         ("GET", SUBMISSIONS),
         ("GET", f"{SUBMISSIONS}/{{submission_id}}"),
+        ("GET", "/v1/certificates"),
+        ("GET", "/v1/certificates/{certificate_id}"),
+        ("GET", "/v1/certificates/{certificate_id}/verify"),
     }, "a new route needs a line in test_another_organisation_sees_nothing"
 
 
@@ -188,6 +191,12 @@ def test_another_organisation_sees_nothing(client: httpx.Client) -> None:
         r["submission_id"] for r in client.get(SUBMISSIONS, headers=qubit).json()["results"]
     ]
     assert client.get(one, headers=lagos).json()["score"] == 0
+
+    # certificates: each organisation lists its own (tests/exams/test_certificates.py earns one);
+    # a credential and its status are public by design, as anyone may check a certificate
+    assert client.get("/v1/certificates").status_code == 401
+    assert client.get("/v1/certificates", headers=qubit).json() == []
+    assert client.get("/v1/certificates/nope/verify").status_code == 404
 
 
 def empty_submission(device: Ed25519PrivateKey) -> dict[str, object]:
