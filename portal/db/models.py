@@ -194,6 +194,12 @@ class Exam(Base):
     package_path: Mapped[str] = mapped_column(String(4096))
     package_sha256: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_unlocks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Wrong sitting codes tried since the last right one; kept here so a restart resets none."""
+    practice_code: Mapped[str | None] = mapped_column(String(64))
+    """A practice exam's code as the marketplace lists it (certification codes come from the
+    proctor and are never stored)."""
 
 
 class Sitting(Base):
