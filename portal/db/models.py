@@ -213,10 +213,14 @@ class Sitting(Base):
     partner_id: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(16))
     seed: Mapped[int] = mapped_column(Integer)
+    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    """The sitting's id everywhere else: its journal's genesis, its submission's id."""
     state: Mapped[SittingState] = mapped_column(
         str_enum(SittingState), default=SittingState.IN_PROGRESS
     )
     elapsed_ms: Mapped[int] = mapped_column(Integer, default=0)
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Wall time of the last checkpoint: only for exams whose time runs while the app is closed."""
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -237,6 +241,8 @@ class JournalEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     sitting_id: Mapped[int] = mapped_column(ForeignKey("sittings.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16), default="answer")
+    """"answer", or "flag" (the answer is then ["flagged"] or [])."""
     item_id: Mapped[str] = mapped_column(String(200))
     answer: Mapped[Any] = mapped_column(JSON)
     elapsed_ms: Mapped[int] = mapped_column(Integer)
@@ -245,6 +251,44 @@ class JournalEntry(Base):
     entry_hash: Mapped[str] = mapped_column(String(64))
 
     sitting: Mapped[Sitting] = relationship(back_populates="journal")
+
+
+class ExamSubmission(Base):
+    """A sealed submission (DSSE envelope), kept for export to a proctor even once sent."""
+
+    __tablename__ = "exam_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[str] = mapped_column(String(36), unique=True)
+    sitting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sittings.id", ondelete="SET NULL"), index=True
+    )
+    exam_id: Mapped[str] = mapped_column(String(64))
+    exam_version: Mapped[str] = mapped_column(String(32))
+    candidate_name: Mapped[str] = mapped_column(String(200))
+    envelope: Mapped[dict[str, Any]] = mapped_column(JSON)
+    device_public_key: Mapped[str] = mapped_column(Text)
+    imported: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Brought from another computer's export rather than sat here."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ExamResult(Base):
+    """The marketplace's score of a submission, fetched after a sync."""
+
+    __tablename__ = "exam_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[str] = mapped_column(String(36), unique=True)
+    exam_id: Mapped[str] = mapped_column(String(64))
+    exam_version: Mapped[str] = mapped_column(String(32))
+    candidate_name: Mapped[str] = mapped_column(String(200))
+    score: Mapped[float]
+    max_score: Mapped[float]
+    passed: Mapped[bool] = mapped_column(Boolean)
+    pending_manual: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+    scored_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Certificate(Base):
