@@ -79,19 +79,20 @@ class AnswerWidget(QWidget):
         raise NotImplementedError
 
     def first_focus(self) -> QWidget:
-        """Where the keyboard goes when the item is shown."""
-        return self.focusProxy() or self
+        """Where the keyboard goes when the item is shown (not a focus proxy: in Qt 6 a proxy
+        that is a child makes Tab skip past the widgets after it)."""
+        return self._first
 
 
 class ChoiceAnswer(AnswerWidget):
-    """Radio buttons for one response, check boxes for several."""
+    """Radio buttons for one response (arrows move and choose, Tab leaves the group), check
+    boxes for several (each its own Tab stop, Space ticks)."""
 
     def __init__(self, interaction: ChoiceInteraction, order: list[str], language: str) -> None:
         super().__init__()
         self.single = interaction.max_choices == 1
         self.limit = interaction.max_choices
-        self.group = QButtonGroup(self)
-        self.group.setExclusive(self.single)
+        self.group = QButtonGroup(self)  # radios only: grouped check boxes would be one Tab stop
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.buttons: dict[str, QAbstractButton] = {}
@@ -105,7 +106,9 @@ class ChoiceAnswer(AnswerWidget):
                     n=format_number(n), count=format_number(len(interaction.choices))
                 )
             )
-            self.group.addButton(button)
+            if self.single:
+                self.group.addButton(button)
+            button.toggled.connect(self._toggled)
             self.buttons[choice.id] = button
             layout.addWidget(button)
         self.note = QLabel()
@@ -114,11 +117,11 @@ class ChoiceAnswer(AnswerWidget):
             self.note.setText(_("Choose up to {count}.").format(count=format_number(self.limit)))
         layout.addWidget(self.note)
         self.note.setVisible(bool(self.note.text()))
-        self.group.buttonToggled.connect(self._toggled)
-        self.setFocusProxy(next(iter(self.buttons.values())))
+        self._first: QWidget = next(iter(self.buttons.values()))
+        self._quiet = False
 
-    def _toggled(self, _button: QAbstractButton, checked: bool) -> None:
-        if self.single and not checked:
+    def _toggled(self, checked: bool) -> None:
+        if self._quiet or (self.single and not checked):
             return  # the other half of a radio switch; the checked half reports it
         self._limit()
         self.sig_changed.emit()
@@ -134,17 +137,17 @@ class ChoiceAnswer(AnswerWidget):
         return [cid for cid, button in self.buttons.items() if button.isChecked()]
 
     def set_answer(self, answer: Answer) -> None:
-        self.group.blockSignals(True)
+        self._quiet = True
         self.group.setExclusive(False)
         for cid, button in self.buttons.items():
             button.setChecked(cid in answer)
-        self.group.setExclusive(self.single)
-        self.group.blockSignals(False)
+        self.group.setExclusive(True)
+        self._quiet = False
         self._limit()
 
     def first_focus(self) -> QWidget:
         checked = [b for b in self.buttons.values() if b.isChecked()]
-        return checked[0] if checked else next(iter(self.buttons.values()))
+        return checked[0] if checked else self._first
 
 
 class TextAnswer(AnswerWidget):
@@ -167,7 +170,7 @@ class TextAnswer(AnswerWidget):
         layout.addWidget(self.edit)
         layout.addStretch(1)
         self.edit.textEdited.connect(lambda _text: self.sig_changed.emit())
-        self.setFocusProxy(self.edit)
+        self._first = self.edit
 
     def answer(self) -> Answer:
         return [self.edit.text()] if self.edit.text() else []
@@ -197,7 +200,7 @@ class EssayAnswer(AnswerWidget):
         layout.addWidget(label)
         layout.addWidget(self.edit, 1)
         self.edit.textChanged.connect(self.sig_changed.emit)
-        self.setFocusProxy(self.edit)
+        self._first = self.edit
 
     def answer(self) -> Answer:
         text = self.edit.toPlainText()
@@ -267,7 +270,7 @@ class OrderAnswer(AnswerWidget):
         layout.addWidget(hint)
         layout.addLayout(row)
         layout.addWidget(self.state)
-        self.setFocusProxy(self.list)
+        self._first = self.list
         self._show_state()
 
     def _fill(self, ids: list[str]) -> None:
@@ -362,7 +365,7 @@ class PairsAnswer(AnswerWidget):
             self.combos[row_id] = combo
         layout.addLayout(form)
         layout.addStretch(1)
-        self.setFocusProxy(next(iter(self.combos.values())))
+        self._first = next(iter(self.combos.values()))
 
     def answer(self) -> Answer:
         pairs = []
@@ -414,7 +417,7 @@ class InlineAnswer(AnswerWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
         layout.addStretch(1)
-        self.setFocusProxy(self.combo)
+        self._first = self.combo
 
     def answer(self) -> Answer:
         chosen = self.combo.currentData()

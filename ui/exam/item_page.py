@@ -56,4 +56,3 @@ class ItemPage(QScrollArea):
         layout.addWidget(self.feedback)
         layout.addStretch(1)
         self.setWidget(inner)
-        self.setFocusProxy(self.answer)

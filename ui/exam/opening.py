@@ -61,7 +61,7 @@ def open_exam_window(
     store = state.store
     if store is None:
         return
-    if _open:
+    if exam_windows():
         _open[0].raise_()
         _open[0].activateWindow()
         return
@@ -100,4 +100,7 @@ def resume_open_sitting(state: AppState, parent: QWidget) -> None:
 
 def exam_windows() -> list[ExamWindow]:
     """The exam window shown now, if any (one at a time)."""
+    import shiboken6
+
+    _open[:] = [window for window in _open if shiboken6.isValid(window)]
     return list(_open)

@@ -287,7 +287,8 @@ class SittingView(QWidget):
         self.save_state.setAccessibleName(
             _("The answer to item {n} was not saved").format(n=format_number(n))
         )
-        show_error(self, error)
+        if not self.ended:  # past the end the journal refuses changes, as it should
+            show_error(self, error)
 
     def _show_saving(self) -> None:
         self.save_state.setText(_("Saving…"))
@@ -378,6 +379,15 @@ class SittingView(QWidget):
         def done(result: Any) -> None:
             self.sig_submitted.emit(result, timed_out)
 
+        def failed(error: BaseException) -> None:
+            from ui.dialogs import show_error
+
+            self.save_state.setText("⚠ " + _("Not submitted"))
+            self.submit_button.setEnabled(True)
+            self.review_button.setEnabled(True)
+            self.ended = False
+            show_error(self, error)
+
         CoreOp(self, lambda _ctx: session.submit(), writes=True, name="submit sitting").success(
             done
-        ).run_in_background()
+        ).failure(failed).run_in_background()

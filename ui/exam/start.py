@@ -144,7 +144,7 @@ class StartScreen(QWidget):
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scrolling(inner))
         first = self.code if resuming and facts.needs_code else self.name
-        self.setFocusProxy(first)
+        self.first_focus: QWidget = first
 
     def _continue(self) -> None:
         if self.progress.isVisible():
@@ -251,7 +251,7 @@ class RulesScreen(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scrolling(inner))
-        self.setFocusProxy(self.start)
+        self.first_focus: QWidget = self.start
 
 
 class DoneScreen(QWidget):
@@ -281,4 +281,4 @@ class DoneScreen(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scrolling(inner))
-        self.setFocusProxy(self.close_button)
+        self.first_focus: QWidget = self.close_button

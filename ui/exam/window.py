@@ -23,13 +23,15 @@ from ui.operations import CoreOp, OpContext
 from ui.state import AppState
 
 if TYPE_CHECKING:
-    from portal.exams.sitting import SittingSession
-
     from portal.db.store import Store
     from portal.exams.model import ExamContent
+    from portal.exams.sitting import SittingSession
     from ui.exam.sitting_view import SittingView
 
 Opened = tuple["SittingSession", dict[int, list[str]], set[int]]
+
+sitting_clock: Callable[[], float] = time.monotonic
+"""The clock sittings are timed with: monotonic, so moving the wall clock changes nothing."""
 
 
 class ExamWindow(QWidget):
@@ -44,7 +46,6 @@ class ExamWindow(QWidget):
         facts: StartFacts,
         *,
         parent: QWidget | None = None,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setObjectName("examWindow")
@@ -54,7 +55,6 @@ class ExamWindow(QWidget):
             self.setStyleSheet(FOCUS_QSS)
         self.state = state
         self.facts = facts
-        self.clock = clock
         self.content: ExamContent | None = None
         self.session: SittingSession | None = None
         self.view: SittingView | None = None
@@ -71,7 +71,9 @@ class ExamWindow(QWidget):
     def _show(self, screen: QWidget) -> None:
         self.stack.addWidget(screen)
         self.stack.setCurrentWidget(screen)
-        screen.setFocus(Qt.FocusReason.OtherFocusReason)
+        first = getattr(screen, "first_focus", screen)
+        if isinstance(first, QWidget):
+            first.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _store(self) -> Store:
         assert self.state.store is not None  # the Exams page offers exams once the store is open
@@ -119,7 +121,7 @@ class ExamWindow(QWidget):
         self._show(rules)
 
     def _open_sitting(self) -> None:
-        store, content, clock = self._store(), self.content, self.clock
+        store, content, clock = self._store(), self.content, sitting_clock
         assert content is not None
         exam_pk, resuming = self.facts.exam_pk, self.facts.resuming
         name, partner, language = self.details

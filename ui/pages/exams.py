@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QPushButton, QVBoxLayout, QWidget
 
 from portal.i18n import (
@@ -51,8 +52,8 @@ class ExamsPage(Page):
             [_("Exam"), _("Holder"), _("Score"), _("Result"), _("Issued")]
         )
         self.exams.setAccessibleName(_("Exam packages"))
-        self.exams.itemSelectionChanged.connect(
-            lambda: self.start_button.setEnabled(self.exams.selected_key() is not None)
+        self.exams.currentCellChanged.connect(
+            lambda row, *_cells: self.start_button.setEnabled(row >= 0)
         )
         self.exams.activated.connect(lambda _index: self.start_selected())
         for widget in (self.exams, self.certificates_heading, self.certificates):
@@ -99,7 +100,8 @@ class ExamsPage(Page):
         """Open the start screen for the exam chosen in the list."""
         from ui.exam.opening import open_exam_window
 
-        exam_pk = self.exams.selected_key()
+        first = self.exams.item(self.exams.currentRow(), 0)  # the keyboard's row, selected or not
+        exam_pk = None if first is None else first.data(Qt.ItemDataRole.UserRole)
         if isinstance(exam_pk, int):
             open_exam_window(self.state, self, exam_pk=exam_pk)
 
