@@ -68,6 +68,7 @@ bench: setup
 	$(BIN)/python tests/benchmarks/sync_outbox.py
 	$(BIN)/python tests/benchmarks/upload.py
 	$(BIN)/python tests/benchmarks/plugin_pack.py
+	$(BIN)/python tests/benchmarks/exam_save.py
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .pytest_cache .ruff_cache locales/*/LC_MESSAGES/*.mo

@@ -13,11 +13,13 @@ import click
 from portal import __version__
 from portal.conformance.cli import conformance
 from portal.errors import ErrorKind, PortalError
+from portal.exams.cli import exam
 from portal.i18n import (
     _,
     current_locale,
     format_datetime,
     language_name,
+    ngettext,
     text_direction,
 )
 from portal.paths import DATA_DIR_ENV, DataDir
@@ -350,6 +352,14 @@ def sync(
             click.echo(report.summary())
             for line in report.errors:
                 click.echo(f"  {line}")
+            if report.results_arrived:
+                click.echo(
+                    ngettext(
+                        "{count} exam result arrived; see `aic-portal exam results`.",
+                        "{count} exam results arrived; see `aic-portal exam results`.",
+                        report.results_arrived,
+                    ).format(count=report.results_arrived)
+                )
         for entry in list_outbox(store, limit=1_000_000):
             if entry.state.value in ("failed", "conflict"):
                 click.echo(
@@ -627,6 +637,7 @@ def sandbox_client_cert(
 
 cli.add_command(plugin)
 cli.add_command(conformance)
+cli.add_command(exam)
 
 
 def _echo_table(rows: list[tuple[str, str]]) -> None:

@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from portal import __version__
-from portal.sandbox import batch, device, oauth, partners, plugins, uploads
+from portal.sandbox import batch, device, exam_submissions, oauth, partners, plugins, uploads
 from portal.sandbox.chaos import Chaos
 from portal.sandbox.mtls import RequireClientCertificate
 from portal.sandbox.problems import Problem, install_problem_handlers
@@ -38,11 +38,13 @@ def create_app(
     chaos_slow_seconds: float = 0.2,
     upload_dir: Path | None = None,
     require_client_cert: bool = False,
+    exam_content: exam_submissions.ExamLookup = exam_submissions.no_exams,
 ) -> FastAPI:
     """The FastAPI application of the sandbox marketplace, keeping its records at `database_url`.
 
     `require_client_cert` refuses requests that came without a client certificate; the server
-    must then ask for one (`mtls.tls_options`).
+    must then ask for one (`mtls.tls_options`). `exam_content` gives the exams (with their keys)
+    that submissions are scored against.
     """
     app = FastAPI(
         title=API_TITLE,
@@ -54,13 +56,21 @@ def create_app(
     )
     install_problem_handlers(app)
     app.state.sessions = open_store(database_url)
-    routers = (oauth.router, device.router, partners.router, plugins.router, uploads.router)
+    routers = (
+        oauth.router,
+        device.router,
+        partners.router,
+        plugins.router,
+        uploads.router,
+        exam_submissions.router,
+    )
     for router in (*routers, batch.router):
         app.include_router(router)
     # what a request inside a batch may be routed to (FastAPI keeps included routers nested)
     app.state.api_routes = [
         r for router in routers for r in router.routes if isinstance(r, APIRoute)
     ]
+    app.state.exam_content = exam_content
     app.state.upload_locks = WeakValueDictionary()
     app.state.upload_dir = upload_dir or Path(tempfile.gettempdir()) / "aic-sandbox-uploads"
     if chaos_rate > 0:

@@ -132,6 +132,12 @@ _DESCRIPTIONS: dict[tuple[str, re.Pattern[str]], Callable[[], str]] = {
         "Submit version {version} of {plugin}"
     ),
     ("POST", re.compile(r"/v1/partners/me/keys")): lambda: _("Register the signing key {key_id}"),
+    ("POST", re.compile(r"/v1/partners/me/device-keys")): lambda: _(
+        "Register this computer's device key {key_id}"
+    ),
+    ("POST", re.compile(r"/v1/exams/submissions")): lambda: _(
+        "Submit the exam sitting {submission_id}"
+    ),
 }
 
 

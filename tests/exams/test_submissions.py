@@ -1,0 +1,318 @@
+"""Sealed submissions against the real sandbox over TLS: queued and synced, or exported to a file
+and imported on a computer that syncs, in either order, accepted once; a tampered seal, journal
+or answer refused."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.auth.oauth import Marketplace, access_token
+from portal.auth.tokens import TokenStore
+from portal.db.enums import OutboxState, SittingState
+from portal.db.models import OutboxItem, Sitting
+from portal.db.store import Store
+from portal.errors import InputError
+from portal.exams.device_key import device_key
+from portal.exams.model import ExamContent
+from portal.exams.scoring import score
+from portal.exams.seal import Submission, open_sealed, seal
+from portal.exams.sitting import SealedSubmission, SittingClosedError, SittingSession
+from portal.exams.submissions import (
+    export_submissions,
+    import_submissions,
+    list_results,
+)
+from portal.paths import DataDir
+from portal.plugins.dsse import public_key_from_pem
+from tests.exams.content import add_exam, exam
+from tests.keyrings import MemoryKeyring
+from tests.sandbox_server import RunningSandbox, running_sandbox
+from tests.sync.test_engine import drain, signed_in
+
+EXAM = exam()
+SUBMISSIONS = "/v1/exams/submissions"
+
+
+def offered(_session: Session, exam_id: str, version: str) -> ExamContent | None:
+    return EXAM if (exam_id, version) == (EXAM.exam_id, EXAM.version) else None
+
+
+@pytest.fixture(scope="module")
+def exam_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
+    """A sandbox that offers EXAM (with its keys) to score against."""
+    with running_sandbox(tmp_path_factory.mktemp("exams"), exam_content=offered) as running:
+        yield running
+
+
+def open_store(root: Path) -> Store:
+    return Store.open(DataDir(root).ensure())
+
+
+def sit(store: Store, *, name: str = "Ada Obi") -> SealedSubmission:
+    """A sitting with some right and some wrong answers, submitted."""
+    sitting = SittingSession.start(
+        store,
+        exam_pk=add_exam(store, EXAM) if not _has_exam(store) else 1,
+        content=EXAM,
+        candidate_name=name,
+        partner_id="lagos-ai",
+        language="en",
+    )
+    number = {d.item.id: d.number for d in sitting.items}
+    sitting.save_answer(number["single"], ["b"])
+    sitting.save_answer(number["multi"], ["a", "c"])
+    sitting.save_answer(number["multi"], ["a"])
+    sitting.save_answer(number["match"], ["s1 t2", "s2 t1"])
+    sitting.save_answer(number["essay"], ["Keys live in the keyring."])
+    sitting.set_flag(number["order"], True)
+    sealed = sitting.submit()
+    sitting.close()
+    return sealed
+
+
+def _has_exam(store: Store) -> bool:
+    from portal.db.models import Exam
+
+    with store.session() as session:
+        return session.get(Exam, 1) is not None
+
+
+def server_results(market: Marketplace, tokens: TokenStore) -> list[dict[str, object]]:
+    with market.client() as client:
+        answer = client.get(
+            SUBMISSIONS, headers={"Authorization": f"Bearer {access_token(market, tokens)}"}
+        )
+    assert answer.status_code == 200, answer.text
+    results: list[dict[str, object]] = answer.json()["results"]
+    return results
+
+
+def post(
+    market: Marketplace, tokens: TokenStore, body: dict[str, object], key: str
+) -> httpx.Response:
+    with market.client() as client:
+        return client.post(
+            SUBMISSIONS,
+            json=body,
+            headers={
+                "Authorization": f"Bearer {access_token(market, tokens)}",
+                "Idempotency-Key": key,
+            },
+        )
+
+
+def test_a_submission_is_sealed_queued_synced_scored_and_its_result_fetched(
+    exam_sandbox: RunningSandbox, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    store = open_store(tmp_path / "laptop")
+    sealed = sit(store)
+    with store.session() as session:
+        row = session.get(Sitting, sealed.sitting_id)
+        assert row is not None and row.state == SittingState.SUBMITTED
+        items = session.scalars(select(OutboxItem).order_by(OutboxItem.id)).all()
+        assert [i.resource for i in items] == [
+            f"device-key/{sealed.key_id}",
+            f"exam-submission/{sealed.submission_id}",
+        ]
+        assert items[1].payload["after"] == items[0].id
+    with pytest.raises(SittingClosedError):
+        SittingSession.resume(store, sealed.sitting_id, EXAM).save_answer(1, [])
+    assert SittingSession.find_open(store) is None
+    market, tokens = signed_in(exam_sandbox, store.data_dir, "ada@lagos-ai.example")
+    drain(store, market, tokens)
+    mine = [r for r in server_results(market, tokens) if r["submission_id"] == sealed.submission_id]
+    assert len(mine) == 1
+    payload = json.loads(base64.b64decode(sealed.envelope["payload"]))
+    expected = score(EXAM, payload["answers"], delivered=payload["delivered"])
+    assert mine[0]["score"] == expected.score == 1 + 1.5 + 2
+    assert mine[0]["pending_manual"] == ["essay"]
+    results = list_results(store)
+    assert [(r.submission_id, r.score, r.max_score, r.pending_manual) for r in results] == [
+        (sealed.submission_id, expected.score, expected.max_score, 1)
+    ]
+    store.close()
+
+
+@pytest.mark.parametrize("first", ["exported", "synced"])
+def test_export_and_import_or_sync_in_either_order_is_accepted_once(
+    exam_sandbox: RunningSandbox, tmp_path: Path, memory_keyring: MemoryKeyring, first: str
+) -> None:
+    offline = open_store(tmp_path / "offline-laptop")
+    sealed = [sit(offline, name="Sari Wijaya"), sit(offline, name="Tunde Bello")]
+    exported = tmp_path / "usb" / "submissions.json"
+    exported.parent.mkdir()
+    assert export_submissions(offline, exported) == 2
+    proctor = open_store(tmp_path / "proctor")
+    market, tokens = signed_in(exam_sandbox, proctor.data_dir, "tunde@lagos-ai.example")
+    ids = {s.submission_id for s in sealed}
+
+    def by_export() -> None:
+        report = import_submissions(proctor, exported)
+        assert sorted(report.queued) == sorted(ids) and report.already_here == []
+        again = import_submissions(proctor, exported)  # a second import queues nothing
+        assert again.queued == [] and sorted(again.already_here) == sorted(ids)
+        drain(proctor, market, tokens)
+
+    def by_sync() -> None:
+        laptop_market, laptop_tokens = signed_in(
+            exam_sandbox, offline.data_dir, "ada@lagos-ai.example"
+        )
+        drain(offline, laptop_market, laptop_tokens)
+
+    for path in (by_export, by_sync) if first == "exported" else (by_sync, by_export):
+        path()
+    for store in (offline, proctor):
+        with store.session() as session:
+            states = session.scalars(
+                select(OutboxItem.state).where(OutboxItem.resource.like("exam-submission/%"))
+            ).all()
+            assert states and set(states) == {OutboxState.DELIVERED}
+    results = [r for r in server_results(market, tokens) if r["submission_id"] in ids]
+    assert sorted(str(r["submission_id"]) for r in results) == sorted(ids)  # once each
+    assert {str(r["candidate_name"]) for r in results} == {"Sari Wijaya", "Tunde Bello"}
+    offline.close()
+    proctor.close()
+
+
+def test_a_tampered_submission_is_refused(
+    exam_sandbox: RunningSandbox, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    store = open_store(tmp_path / "laptop")
+    sealed = sit(store)
+    market, tokens = signed_in(exam_sandbox, store.data_dir, "ada@lagos-ai.example")
+    drain(store, market, tokens)  # registers the device key; the real one is accepted
+    envelope = sealed.envelope
+    payload = json.loads(base64.b64decode(envelope["payload"]))
+
+    def with_payload(changed: dict[str, object]) -> dict[str, object]:
+        text = json.dumps(changed).encode()
+        return {**envelope, "payload": base64.b64encode(text).decode()}
+
+    better = {**payload, "answers": {**payload["answers"], "order": ["x", "w", "z", "y"]}}
+    answer = post(
+        market,
+        tokens,
+        {"submission_id": sealed.submission_id, "envelope": with_payload(better)},
+        "tamper-1",
+    )
+    assert answer.status_code == 422
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "seal does not match" in answer.json()["detail"]
+
+    # re-sealed by the real device key, but the answers are not the journal's last state
+    key = device_key(store.data_dir)
+    opened = open_sealed(envelope, key.private.public_key())
+    forged = Submission(**{**opened.__dict__, "submission_id": opened.submission_id})
+    forged = Submission(
+        **{**forged.__dict__, "answers": {**opened.answers, "order": ["x", "w", "z", "y"]}}
+    )
+    answer = post(
+        market,
+        tokens,
+        {"submission_id": sealed.submission_id, "envelope": seal(forged, key.private)},
+        "tamper-2",
+    )
+    assert answer.status_code == 422
+    assert "final answers are not the journal's last state" in answer.json()["detail"]
+
+    # an entry dropped from the journal, re-sealed: the chain shows it
+    cut = Submission(**{**opened.__dict__, "journal": opened.journal[1:]})
+    answer = post(
+        market,
+        tokens,
+        {"submission_id": sealed.submission_id, "envelope": seal(cut, key.private)},
+        "tamper-3",
+    )
+    assert answer.status_code == 422 and "journal does not hold" in answer.json()["detail"]
+
+    # the same id with other contents, consistently sealed, is not a second acceptance
+    other = Submission(**{**opened.__dict__, "candidate_name": "Someone Else", "journal": []})
+    other = Submission(**{**other.__dict__, "answers": {}, "flagged": []})
+    answer = post(
+        market,
+        tokens,
+        {"submission_id": sealed.submission_id, "envelope": seal(other, key.private)},
+        "tamper-4",
+    )
+    assert answer.status_code == 409, answer.text
+
+    # sealed by a key nobody registered
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    stranger = Ed25519PrivateKey.generate()
+    answer = post(
+        market,
+        tokens,
+        {"submission_id": sealed.submission_id, "envelope": seal(opened, stranger)},
+        "tamper-5",
+    )
+    assert answer.status_code == 422 and "not registered" in answer.json()["detail"]
+
+    # an exported file with a changed byte is refused whole, naming the submission
+    exported = tmp_path / "out.json"
+    export_submissions(store, exported)
+    document = json.loads(exported.read_text())
+    document["submissions"][0]["envelope"] = with_payload(better)
+    exported.write_text(json.dumps(document))
+    proctor = open_store(tmp_path / "proctor")
+    with pytest.raises(InputError, match="submission 1 does not hold"):
+        import_submissions(proctor, exported)
+    with proctor.session() as session:
+        assert session.scalars(select(OutboxItem)).all() == []
+    assert (
+        len(
+            [
+                r
+                for r in server_results(market, tokens)
+                if r["submission_id"] == sealed.submission_id
+            ]
+        )
+        == 1
+    )
+    proctor.close()
+    store.close()
+
+
+def test_a_device_key_of_another_organisation_is_refused(
+    exam_sandbox: RunningSandbox, tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    store = open_store(tmp_path / "laptop")
+    sealed = sit(store)
+    market, tokens = signed_in(exam_sandbox, store.data_dir, "ada@lagos-ai.example")
+    drain(store, market, tokens)
+    elsewhere = open_store(tmp_path / "elsewhere")
+    other_market, other_tokens = signed_in(
+        exam_sandbox, elsewhere.data_dir, "lena@qubitforge.example"
+    )
+    answer = post(
+        other_market,
+        other_tokens,
+        {"submission_id": sealed.submission_id, "envelope": sealed.envelope},
+        "foreign-1",
+    )
+    assert answer.status_code == 422 and "not registered to your organisation" in answer.text
+    key = public_key_from_pem(device_key(store.data_dir).public_pem.encode(), "key")
+    assert open_sealed(sealed.envelope, key).submission_id == sealed.submission_id
+    elsewhere.close()
+    store.close()
+
+
+def test_import_refuses_a_file_that_is_not_one(tmp_path: Path, data_dir: DataDir) -> None:
+    with Store.open(data_dir) as store:
+        bad = tmp_path / "bad.json"
+        bad.write_text("{not json")
+        with pytest.raises(InputError, match="is not a file of sealed submissions: it is not JSON"):
+            import_submissions(store, bad)
+        bad.write_text(json.dumps({"format": "something-else"}))
+        with pytest.raises(InputError, match="does not say aic-exam-submissions/1"):
+            import_submissions(store, bad)
+        with pytest.raises(InputError, match="cannot be read"):
+            import_submissions(store, tmp_path / "missing.json")
