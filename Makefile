@@ -68,6 +68,7 @@ bench: setup
 	$(BIN)/python tests/benchmarks/sync_outbox.py
 	$(BIN)/python tests/benchmarks/upload.py
 	$(BIN)/python tests/benchmarks/plugin_pack.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python tests/benchmarks/exam_navigation.py
 	$(BIN)/python tests/benchmarks/exam_save.py
 
 clean:

@@ -167,10 +167,11 @@ ITEMS: list[dict[str, Any]] = [
 
 
 def exam_content(*, practice: bool = False, duration_s: int = 1800, extra: int = 0) -> ExamContent:
-    """The exam; `extra` adds that many single-choice items (for the navigation benchmark)."""
+    """The exam; `extra` adds that many more items, every interaction in turn (for the
+    navigation benchmark)."""
     items = list(ITEMS)
     for n in range(extra):
-        copy = dict(ITEMS[0])
+        copy = dict(ITEMS[n % len(ITEMS)])
         copy["id"] = f"q_extra_{n}"
         items.append(copy)
     return ExamContent.model_validate(

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 TYPING_PAUSE_MS = 400
 CHECKPOINT_MS = 5000
+PREBUILD_AFTER_MS = 30
 
 
 class SittingView(QWidget):
@@ -168,6 +169,10 @@ class SittingView(QWidget):
         self.checkpoints.setInterval(CHECKPOINT_MS)
         self.checkpoints.timeout.connect(self.checkpoint)
         self.checkpoints.start()
+        self.prebuild = QTimer(self)
+        self.prebuild.setSingleShot(True)
+        self.prebuild.setInterval(PREBUILD_AFTER_MS)
+        self.prebuild.timeout.connect(self._prebuild_neighbours)
         self.go(min(max(start_at, 1), self.total))
 
     def _button(self, text: str, name: str, on_click: Callable[[], object]) -> QPushButton:
@@ -218,6 +223,14 @@ class SittingView(QWidget):
         self.flag.setChecked(n in self.flags)
         self.flag.blockSignals(False)
         page.answer.first_focus().setFocus(Qt.FocusReason.OtherFocusReason)
+        self.prebuild.start()
+
+    def _prebuild_neighbours(self) -> None:
+        """Build the pages next to the one shown while the candidate reads, so Next only
+        switches pages (one frame, see tests/benchmarks/exam_navigation.py)."""
+        for n in (self.current + 1, self.current - 1):
+            if 1 <= n <= self.total and n not in self.pages:
+                self.page(n).ensurePolished()
 
     def show_review(self) -> None:
         """Show the review screen, the first unanswered item selected."""

@@ -172,25 +172,25 @@ class ExamWindow(QWidget):
         self.state.sig_changed.emit()
 
     def _checker(self, session: SittingSession) -> Callable[[int, list[str]], str]:
-        """Practice feedback: the item scored with the package's key, and the author's note."""
+        """Practice feedback: the item scored with the package's key (microseconds of work, so
+        on the GUI thread), and the author's explanation."""
         from portal.exams.scoring import score_item
 
         def check(n: int, answer: list[str]) -> str:
-            item = session.items[n - 1].item
-            got = score_item(item, answer)
-            lines = [
-                _("Not answered yet.")
-                if not answer
-                else _("Correct.")
-                if got >= item.points
-                else _("Partly correct: {got} of {points} points.").format(
-                    got=format_number(got), points=format_number(item.points)
-                )
-                if got > 0
-                else _("Not correct.")
-            ]
-            if item.feedback:
-                lines.append(item.feedback.get(session.language) or "")
+            delivered = session.items[n - 1]
+            got = score_item(delivered.item, answer, section_id=delivered.section_id)
+            words = {
+                "correct": _("Correct."),
+                "incorrect": _("Not correct."),
+                "unanswered": _("Not answered yet."),
+                "manual": _("This answer is scored by a person, not here."),
+                "partial": _("Partly correct: {got} of {points} points.").format(
+                    got=format_number(got.score), points=format_number(got.max_score)
+                ),
+            }
+            lines = [words[got.status]]
+            if delivered.item.feedback and got.status != "unanswered":
+                lines.append(delivered.item.feedback.get(session.language) or "")
             return "\n".join(line for line in lines if line)
 
         return check
@@ -204,7 +204,8 @@ class ExamWindow(QWidget):
         if session.content.practice:
             from portal.exams.scoring import score
 
-            outcome = score(session.content, session.answers())
+            shown = [d.item.id for d in session.items]
+            outcome = score(session.content, session.answers(), delivered=shown)
             lines.append(
                 _("Your score: {score}. The pass mark is {mark}: {verdict}.").format(
                     score=format_percent(outcome.fraction),
@@ -212,6 +213,10 @@ class ExamWindow(QWidget):
                     verdict=_("passed") if outcome.passed else _("not passed"),
                 )
             )
+            if outcome.pending_manual:
+                lines.append(
+                    _("Written answers are scored by a person and count for nothing here.")
+                )
         else:
             lines.append(
                 _(
