@@ -28,7 +28,7 @@ GOAL_P95_MS = 16.0
 
 def _percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def _walk(step: callable, shown: callable, count: int, pause_ms: int) -> list[float]:  # type: ignore[valid-type]
@@ -130,8 +130,7 @@ def main() -> int:
         for widget in (view, stack):
             widget.close()
             widget.deleteLater()
-        del view, stack, labels
-        app.processEvents()
+        app.processEvents()  # the widgets go while the application still runs
 
     p50, p95 = _percentile(sitting, 0.5), _percentile(sitting, 0.95)
     b50, b95 = _percentile(baseline, 0.5), _percentile(baseline, 0.95)
