@@ -29,6 +29,7 @@ QComboBox QAbstractItemView::item:selected {
     background: #ffff00; color: #000000;
 }
 QHeaderView::section { background: #000000; color: #ffffff; border: 1px solid #ffffff; }
+QLabel#problem { color: #ffff00; font-weight: bold; }
 """
 """Black, white and yellow (contrast 21:1 and 19.6:1), a 3-pixel yellow frame on the focus."""
 
@@ -36,6 +37,7 @@ FOCUS_QSS = """
 QPushButton:focus, QToolButton:focus, QComboBox:focus, QLineEdit:focus, QPlainTextEdit:focus,
 QListWidget:focus { border: 2px solid palette(highlight); border-radius: 3px; }
 QRadioButton:focus, QCheckBox:focus { background: palette(alternate-base); }
+QLabel#problem { color: #b00020; font-weight: bold; }
 """
 """A visible focus for the sitting in the normal theme (WCAG 2.4.7)."""
 

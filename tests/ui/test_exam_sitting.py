@@ -347,3 +347,79 @@ def test_200_percent_text_and_high_contrast_fit(
         assert button.accessibleName() or button.text(), button
     for table in shell.window.findChildren(QTableWidget):
         assert table.isVisibleTo(shell.window) is False or table.accessibleName()
+
+
+def test_an_interrupted_sitting_reopens_with_its_answers_after_the_code(
+    shell: Shell, qtbot: QtBot, tmp_path: Path, clock: FakeClock
+) -> None:
+    _import(shell, tmp_path, exam_content())
+    exam = _start(shell, qtbot)
+    view = exam.view
+    assert view is not None
+    _answer(qtbot, view.pages[1].answer)
+    first = view.pages[1].answer.answer()
+    clock.now += 120
+    qtbot.waitUntil(view.all_saved)
+    view.checkpoint()
+    qtbot.waitUntil(lambda: not running_operations())
+    exam.deleteLater()  # gone without a word, as in a crash: nothing is asked or flushed
+    qtbot.waitUntil(lambda: not exam_windows())
+
+    shell.state.sig_store_ready.emit()  # what a fresh start does once the store is open
+    qtbot.waitUntil(lambda: bool(exam_windows()))
+    again = exam_windows()[0]
+    again.activateWindow()
+    qtbot.waitUntil(again.isActiveWindow)
+    start = again.start_screen
+    assert start.facts.resuming is not None
+    assert (start.name.text(), start.partner.text()) == ("Ada Lovelace", "P-1042")
+    assert start.name.isReadOnly() and _focus() is start.code
+    _type(qtbot, CODE)
+    _key(qtbot, Key.Key_Return)
+    qtbot.waitUntil(lambda: again.view is not None)
+    resumed = again.view
+    assert resumed is not None
+    assert resumed.current == 2  # the first item not answered
+    assert resumed.answers[1] == first
+    _key(qtbot, Key.Key_PageUp, Mod.ControlModifier)
+    assert resumed.current == 1 and resumed.pages[1].answer.answer() == first
+    assert resumed.timer.label.text() == "Time left: 28:00"
+    resumed.timer.stop()
+    resumed.checkpoints.stop()
+    qtbot.waitUntil(lambda: not running_operations())
+    again._leaving = True
+    again.close()
+
+
+def test_practice_feedback_after_an_answer(
+    shell: Shell, qtbot: QtBot, tmp_path: Path, clock: FakeClock
+) -> None:
+    _import(shell, tmp_path, exam_content(practice=True))
+    exam = _start(shell, qtbot)
+    view = exam.view
+    assert view is not None and view.check_button.isVisible()
+    for n in range(1, 9):
+        if isinstance(view.pages[n].answer, InlineAnswer):
+            break
+        _key(qtbot, Key.Key_PageDown, Mod.ControlModifier)
+    page = view.pages[view.current]
+    _tab_to(qtbot, view.check_button)
+    _key(qtbot, Key.Key_Space)
+    assert page.feedback.text() == "Not answered yet."
+    combo = page.answer.combo
+    _tab_to(qtbot, combo)
+    while combo.currentData() != "keyring":
+        _key(qtbot, Key.Key_Down)
+    _tab_to(qtbot, view.check_button)
+    _key(qtbot, Key.Key_Space)
+    assert page.feedback.text() == "Correct."
+    assert page.feedback.isVisible()
+    _tab_to(qtbot, combo)
+    _key(qtbot, Key.Key_Up)
+    assert combo.currentData() != "keyring"
+    assert not page.feedback.isVisible()  # a changed answer hides the old verdict
+    qtbot.waitUntil(view.all_saved)
+    view.timer.stop()
+    view.checkpoints.stop()
+    exam._leaving = True
+    exam.close()

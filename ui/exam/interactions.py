@@ -410,7 +410,7 @@ class InlineAnswer(AnswerWidget):
                 row.addWidget(self.combo)
                 continue
             label = QLabel(part)
-            label.setWordWrap(True)
+            label.setWordWrap(part is after)  # the text before keeps its width: no lone words
             label.setTextFormat(Qt.TextFormat.PlainText)
             row.addWidget(label, 1 if part is after else 0)
         layout = QVBoxLayout(self)

@@ -123,7 +123,6 @@ class SittingView(QWidget):
         self.check_button = self._button(
             _("&Check answer"), _("Check the answer"), self._check_answer
         )
-        self.check_button.setVisible(check is not None)
         self.review_button = self._button(_("&Review…"), _("Review all items"), self.show_review)
         self.submit_button = self._button(_("&Submit…"), _("Submit the exam"), self.ask_submit)
         self.back.setToolTip(_("Previous item (Ctrl+Page Up)"))
@@ -144,6 +143,9 @@ class SittingView(QWidget):
         column.addWidget(self.stack, 1)
         column.addLayout(nav)
         self.items_panel = items_panel
+        self.check_button.setVisible(
+            check is not None
+        )  # once it has a parent: no window of its own
         self.review = ReviewPanel()
         self.review.sig_jump.connect(self.go)
         self.review.sig_back.connect(lambda: self.go(self.current))

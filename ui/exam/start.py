@@ -113,7 +113,6 @@ class StartScreen(QWidget):
         self.problem = QLabel()
         self.problem.setObjectName("problem")
         self.problem.setWordWrap(True)
-        self.problem.setStyleSheet("color: #b00020; font-weight: bold;")
         self.problem.hide()
         layout.addWidget(self.problem)
         self.progress = QProgressBar()
