@@ -69,7 +69,9 @@ def open_exam_window(
     def show(facts: StartFacts) -> None:
         from ui.exam.window import ExamWindow
 
-        window = ExamWindow(state, facts, parent=parent)
+        window = ExamWindow(
+            state, facts
+        )  # its own window: a language or theme change rebuilds the main one
         _open.append(window)
         window.sig_finished.connect(lambda: _open.remove(window) if window in _open else None)
         window.show()
