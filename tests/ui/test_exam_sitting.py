@@ -175,6 +175,17 @@ def _answer(qtbot: QtBot, widget: AnswerWidget) -> None:
         _key(qtbot, Key.Key_Down)
 
 
+@pytest.fixture(autouse=True)
+def no_exam_window_left(shell: Shell, qtbot: QtBot) -> Iterator[None]:
+    """The exam window is a window of its own: close it before the shell's store goes."""
+    yield
+    for window in exam_windows():
+        window._leaving = True
+        window.close()
+    qtbot.waitUntil(lambda: not exam_windows())
+    qtbot.waitUntil(lambda: not running_operations())
+
+
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     fake = FakeClock()
