@@ -226,6 +226,9 @@ def test_a_whole_sitting_by_keyboard_only(
         kinds.add(type(widget).__name__)
         _answer(qtbot, widget)
         assert widget.answer(), f"item {n} ({type(widget).__name__}) has no answer"
+        if widget.typed:  # saved after a pause in the typing, without moving on
+            assert view.typing.interval() <= 500
+            qtbot.waitUntil(lambda w=widget, n=n: view.session.answer(n) == w.answer())
         if n == 3:
             _key(qtbot, Key.Key_F, Mod.ControlModifier)
             assert view.flag.isChecked()

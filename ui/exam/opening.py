@@ -45,7 +45,6 @@ def load_facts(
             exam_pk=exam.id,
             title=exam.title,
             languages=list(exam.languages),
-            practice=exam.practice,
             needs_code=not getattr(exam, "practice_code", None),
             candidate_name=name,
             partner_id=partner,

@@ -166,7 +166,7 @@ class SittingView(QWidget):
         self.typing = QTimer(self)
         self.typing.setSingleShot(True)
         self.typing.setInterval(TYPING_PAUSE_MS)
-        self.typing.timeout.connect(self._save_typed)
+        self.typing.timeout.connect(self.flush)
         self.checkpoints = QTimer(self)
         self.checkpoints.setInterval(CHECKPOINT_MS)
         self.checkpoints.timeout.connect(self.checkpoint)
@@ -211,7 +211,7 @@ class SittingView(QWidget):
         """Show item `n` (1-based) with the keyboard on its answer."""
         if not 1 <= n <= self.total:
             return
-        self._save_typed()
+        self.flush()
         page = self.page(n)
         self.current = n
         self.panels.setCurrentWidget(self.items_panel)
@@ -236,7 +236,7 @@ class SittingView(QWidget):
 
     def show_review(self) -> None:
         """Show the review screen, the first unanswered item selected."""
-        self._save_typed()
+        self.flush()
         self.review.show_state(self.total, self.answered(), self.flags)
         self.panels.setCurrentWidget(self.review)
         self.review.list.setFocus()
@@ -267,7 +267,8 @@ class SittingView(QWidget):
         else:
             self._save(n)
 
-    def _save_typed(self) -> None:
+    def flush(self) -> None:
+        """Save what is typed now rather than after the pause."""
         self.typing.stop()
         for n in sorted(self._typing):
             self._save(n)
@@ -340,7 +341,7 @@ class SittingView(QWidget):
     def _check_answer(self) -> None:
         if self.check is None or self.panels.currentWidget() is not self.items_panel:
             return
-        self._save_typed()
+        self.flush()
         page, n = self.pages[self.current], self.current
         page.feedback.setText(self.check(n, self.answers[n]))
         page.feedback.show()
@@ -357,7 +358,7 @@ class SittingView(QWidget):
         """Ask before submitting, saying what is unanswered or flagged."""
         if self.ended:
             return
-        self._save_typed()
+        self.flush()
         unanswered = self.total - len(self.answered())
         parts = [
             ngettext("{n} item is not answered.", "{n} items are not answered.", unanswered).format(
@@ -380,7 +381,7 @@ class SittingView(QWidget):
         """Save what is typed, then submit after every save (the write pool keeps the order)."""
         if self.ended:
             return
-        self._save_typed()
+        self.flush()
         self.ended = True
         self.timer.stop()
         self.checkpoints.stop()

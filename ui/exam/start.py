@@ -30,7 +30,6 @@ class StartFacts:
     exam_pk: int
     title: str
     languages: list[str]
-    practice: bool
     needs_code: bool
     candidate_name: str = ""
     partner_id: str = ""

@@ -258,6 +258,8 @@ class ExamWindow(QWidget):
         )
 
     def _leave(self) -> None:
+        if self.view is not None:
+            self.view.flush()  # what was typed in the last half second is saved before closing
         self._leaving = True
         self.close()
 
