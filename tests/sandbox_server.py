@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, make_url, text
 from portal.sandbox.app import create_app
 from portal.sandbox.seed import seed_demo
 from portal.sandbox.serve import base_url, listen, server_config
+from portal.sandbox.signing import ensure_marketplace_key
 from portal.sandbox.tls import TLSFiles, ensure_tls
 
 
@@ -72,6 +73,7 @@ def running_sandbox(
     """
     tls = ensure_tls(state / "tls")
     with sandbox_database(state, database) as url:
+        options.setdefault("marketplace_key", ensure_marketplace_key(state / "tls"))
         app = create_app(
             database_url=url,
             upload_dir=state / "uploads",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -213,7 +214,7 @@ class Sitting(Base):
     partner_id: Mapped[str] = mapped_column(String(64))
     language: Mapped[str] = mapped_column(String(16))
     seed: Mapped[int] = mapped_column(Integer)
-    uid: Mapped[str] = mapped_column(String(36), unique=True)
+    uid: Mapped[str] = mapped_column(String(36), unique=True, default=lambda: str(uuid.uuid4()))
     """The sitting's id everywhere else: its journal's genesis, its submission's id."""
     state: Mapped[SittingState] = mapped_column(
         str_enum(SittingState), default=SittingState.IN_PROGRESS

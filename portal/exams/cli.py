@@ -87,15 +87,16 @@ def results_command(obj: _Context) -> None:
         click.echo(_("No results yet; they arrive with `aic-portal sync` once scored."))
         return
     for result in found:
+        verdict = _("passed") if result.passed else _("not passed")
+        if not result.final:
+            verdict = _("not decided yet")
         if result.pending_manual:
-            verdict = ngettext(
+            waiting = ngettext(
                 "{count} item awaits manual scoring",
                 "{count} items await manual scoring",
                 result.pending_manual,
             ).format(count=result.pending_manual)
-            verdict = (_("passed") if result.passed else _("not passed yet")) + f" ({verdict})"
-        else:
-            verdict = _("passed") if result.passed else _("not passed")
+            verdict = f"{verdict} ({waiting})"
         fraction = result.score / result.max_score if result.max_score else 0.0
         click.echo(
             _(

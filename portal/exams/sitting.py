@@ -46,6 +46,7 @@ from portal.exams.journal import (
     verify_chain,
 )
 from portal.exams.model import Answer, ExamContent, answer_problem
+from portal.exams.scoring import ScoreReport, score
 from portal.i18n import _
 
 __all__ = [
@@ -88,7 +89,8 @@ class SealedSubmission:
     sitting_id: int
     envelope: dict[str, Any]
     key_id: str
-    outbox_item_id: int
+    outbox_item_id: int | None
+    """None for a practice exam: it is scored here and goes nowhere."""
 
 
 def journal_engine(database: Path) -> Engine:
@@ -385,9 +387,14 @@ class SittingSession:
 
     # -- submitting ------------------------------------------------------------------------
 
+    def score(self) -> ScoreReport:
+        """The score over the items this candidate was given: for practice exams, whose package
+        carries the keys (a certification exam raises ScoringError: the marketplace scores it)."""
+        return score(self.content, self.answers(), delivered=[d.item.id for d in self.items])
+
     def submit(self) -> SealedSubmission:
         """Seal the final answers and the journal with the device key and queue them for the
-        marketplace; the sitting is then closed."""
+        marketplace (a practice exam's are only sealed); the sitting is then closed."""
         from portal.exams.submissions import seal_and_queue
 
         if not self._open:

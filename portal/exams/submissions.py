@@ -60,6 +60,8 @@ class ResultSummary:
     max_score: float
     passed: bool
     pending_manual: int
+    final: bool
+    """False while manual scoring could still change whether it passed."""
     scored_at: datetime
 
 
@@ -67,7 +69,8 @@ def seal_and_queue(
     sitting: SittingSession, engine: Engine, journal: list[ChainEntry], elapsed_ms: int, wall: Clock
 ) -> SealedSubmission:
     """Seal the sitting's final state with the device key; in one transaction close the sitting,
-    keep the sealed submission, and queue it (after the device key's registration)."""
+    keep the sealed submission, and queue it (after the device key's registration). A practice
+    exam's submission is scored here and neither kept for export nor queued."""
     from portal.exams.sitting import SealedSubmission, SittingClosedError
 
     key = device_key(sitting.store.data_dir)
@@ -98,6 +101,10 @@ def seal_and_queue(
         )
         if closed.rowcount != 1:  # type: ignore[attr-defined]
             raise SittingClosedError(_("This sitting was already submitted."))
+        if sitting.content.practice:
+            return SealedSubmission(
+                submission.submission_id, sitting.id, envelope, key.key_id, None
+            )
         session.add(
             ExamSubmission(
                 submission_id=submission.submission_id,
@@ -297,7 +304,11 @@ def fetch_results(
                 what=SUBMISSIONS_PATH, status=response.status_code
             )
         )
-    results = _parse_results(response.json() if _is_json(response) else None)
+    try:
+        body = response.json()
+    except ValueError:
+        body = None  # refused below as not what this app expects
+    results = _parse_results(body)
     arrived = 0
     with store.session() as session, session.begin():
         for result in results:
@@ -307,14 +318,6 @@ def fetch_results(
             waiting.discard(result.submission_id)
             arrived += 1
     return arrived
-
-
-def _is_json(response: Any) -> bool:
-    try:
-        response.json()
-    except ValueError:
-        return False
-    return True
 
 
 def _parse_results(body: Any) -> list[ExamResult]:
@@ -332,7 +335,11 @@ def _parse_results(body: Any) -> list[ExamResult]:
                 max_score=float(r["max_score"]),
                 passed=bool(r["passed"]),
                 pending_manual=len(r["pending_manual"]),
-                report={"sections": list(r["sections"]), "items": list(r["items"])},
+                report={
+                    "sections": list(r["sections"]),
+                    "items": list(r["items"]),
+                    "final": bool(r["final"]),
+                },
                 scored_at=_utc(datetime.fromisoformat(str(r["scored_at"]))),
             )
             for r in body["results"]
@@ -362,6 +369,7 @@ def list_results(store: Store) -> list[ResultSummary]:
                 r.max_score,
                 r.passed,
                 r.pending_manual,
+                bool(r.report.get("final", True)),
                 r.scored_at,
             )
             for r in session.scalars(select(ExamResult).order_by(ExamResult.scored_at.desc()))

@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Literal
 from weakref import WeakValueDictionary
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from portal import __version__
-from portal.sandbox import batch, device, exam_submissions, oauth, partners, plugins, uploads
+from portal.sandbox import batch, device, exam_submissions, exams, oauth, partners, plugins, uploads
 from portal.sandbox.chaos import Chaos
 from portal.sandbox.mtls import RequireClientCertificate
 from portal.sandbox.problems import Problem, install_problem_handlers
@@ -38,13 +39,15 @@ def create_app(
     chaos_slow_seconds: float = 0.2,
     upload_dir: Path | None = None,
     require_client_cert: bool = False,
-    exam_content: exam_submissions.ExamLookup = exam_submissions.no_exams,
+    marketplace_key: Ed25519PrivateKey | None = None,
+    exam_content: exam_submissions.ExamLookup = exams.exam_content,
 ) -> FastAPI:
     """The FastAPI application of the sandbox marketplace, keeping its records at `database_url`.
 
     `require_client_cert` refuses requests that came without a client certificate; the server
-    must then ask for one (`mtls.tls_options`). `exam_content` gives the exams (with their keys)
-    that submissions are scored against.
+    must then ask for one (`mtls.tls_options`). `marketplace_key` signs exam packages; without
+    one (an app with no state folder), a key that lives as long as the app does. `exam_content`
+    gives the exams (with their keys) that submissions are scored against.
     """
     app = FastAPI(
         title=API_TITLE,
@@ -64,7 +67,8 @@ def create_app(
         uploads.router,
         exam_submissions.router,
     )
-    for router in (*routers, batch.router):
+    app.state.marketplace_key = marketplace_key or Ed25519PrivateKey.generate()
+    for router in (*routers, exams.router, batch.router):
         app.include_router(router)
     # what a request inside a batch may be routed to (FastAPI keeps included routers nested)
     app.state.api_routes = [

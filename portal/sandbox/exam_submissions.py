@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
+from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -22,7 +23,7 @@ from portal.exams.journal import canonical
 from portal.exams.model import ExamContent, answer_problem
 from portal.exams.scoring import ScoreReport, ScoringError, score
 from portal.exams.seal import SealError, Submission, envelope_key_id, open_sealed
-from portal.plugins.dsse import key_id
+from portal.plugins.dsse import key_id, public_key_from_pem
 from portal.sandbox.idempotency import Attempt, attempt, replay, respond
 from portal.sandbox.oauth import Db, bearer_user
 from portal.sandbox.partners import KeyRegistration, _public_key
@@ -151,9 +152,10 @@ def register_device_key(db: Db, user: Caller, unsafe: Unsafe, body: KeyRegistrat
         )
     status = 200 if known is not None else 201
     if known is None:
-        known = DeviceKey(
-            key_id=body.key_id, organisation_id=user.organisation_id, public_key=body.public_key
-        )
+        pem = public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        ).decode("ascii")
+        known = DeviceKey(key_id=body.key_id, organisation_id=user.organisation_id, public_key=pem)
         db.add(known)
         db.flush()
     answer = RegisteredDeviceKey(key_id=known.key_id, created_at=known.created_at)
@@ -244,7 +246,7 @@ def _opened(db: Session, user: User, body: SubmissionIn) -> tuple[Submission, st
                 f"The submission is sealed with the device key {fingerprint}, which is not "
                 "registered to your organisation.",
             )
-        submission = open_sealed(body.envelope, _public_key(key.public_key))
+        submission = open_sealed(body.envelope, public_key_from_pem(key.public_key.encode(), "key"))
     except SealError as exc:
         raise ProblemError(422, f"The submission does not hold: {exc.message}.") from exc
     if submission.submission_id != body.submission_id:

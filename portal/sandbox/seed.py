@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from portal.sandbox.exams import seed_demo_exams
 from portal.sandbox.store import Organisation, User, hash_password
 
 __all__ = ["DEMO_PASSWORD", "seed_demo"]
@@ -43,7 +44,7 @@ DEMO = [
 
 
 def seed_demo(sessions: sessionmaker[Any]) -> list[str]:
-    """Create the demo organisations and users that are missing; returns the demo sign-ins."""
+    """Create the demo organisations, users and exams that are missing; returns the sign-ins."""
     emails = []
     with sessions() as session, session.begin():
         for name, kind, tier, regions, share, people in DEMO:
@@ -69,4 +70,5 @@ def seed_demo(sessions: sessionmaker[Any]) -> list[str]:
                             password_hash=hash_password(DEMO_PASSWORD),
                         )
                     )
+    seed_demo_exams(sessions)
     return emails

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from portal.sandbox.app import create_app
 from portal.sandbox.mtls import tls_options
 from portal.sandbox.seed import seed_demo
+from portal.sandbox.signing import ensure_marketplace_key
 from portal.sandbox.tls import TLSFiles, ensure_tls
 
 
@@ -72,6 +73,7 @@ def serve(
         chaos_rate=chaos,
         upload_dir=state_dir / "uploads",
         require_client_cert=require_client_cert,
+        marketplace_key=ensure_marketplace_key(state_dir / "tls"),
     )
     demo_users = seed_demo(app.state.sessions) if seed else []
     sock = listen(host, port)

@@ -228,6 +228,36 @@ class PluginRelease(SandboxBase):
     plugin: Mapped[Plugin] = relationship(back_populates="versions")
 
 
+class SandboxExam(SandboxBase):
+    """An exam the marketplace offers: its content with the answer keys (the sandbox scores
+    with them), the sitting code, and the package built from it, signed with the marketplace
+    key (made at the first download, again when that key changes)."""
+
+    __tablename__ = "exams"
+    __table_args__ = (UniqueConstraint("exam_id", "version"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    exam_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str] = mapped_column(String(32))
+    practice: Mapped[bool] = mapped_column(Boolean, default=False)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    sitting_code: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    package: Mapped[bytes | None] = mapped_column(LargeBinary)
+    package_sha256: Mapped[str | None] = mapped_column(String(64))
+    package_key_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ExamEntitlement(SandboxBase):
+    """An organisation that may download an exam."""
+
+    __tablename__ = "exam_entitlements"
+
+    exam_pk: Mapped[str] = mapped_column(ForeignKey("exams.id"), primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
+
+
 class IdempotentResponse(SandboxBase):
     """The first response to an unsafe request, replayed when its Idempotency-Key comes again."""
 

@@ -55,6 +55,7 @@ class SyncReport:
     postponed: int = 0
     reviews_changed: int = 0
     results_arrived: int = 0
+    exams_downloaded: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -113,6 +114,7 @@ def _sync(
 ) -> SyncReport:
     from portal.exams.submissions import fetch_results
     from portal.plugins.publish import refresh_review_status
+    from portal.sync.exams import download_exams
     from portal.sync.profile import fetch_profile, save_profile
 
     report = SyncReport()
@@ -153,12 +155,23 @@ def _sync(
         log.warning("review status not read: %s", exc.message)
         report.errors.append(exc.message)
     try:
+        exams = download_exams(store, market, tokens, progress=_quiet, cancel=cancel)
+    except NetworkError as exc:  # the next sync tries again
+        log.warning("exams not downloaded: %s", exc.message)
+        report.errors.append(exc.message)
+    else:
+        report.exams_downloaded, report.errors = exams.downloaded, report.errors + exams.errors
+    try:
         report.results_arrived = fetch_results(store, market, tokens, cancel=cancel)
-    except NetworkError as exc:  # likewise: read at the next sync
+    except NetworkError as exc:  # read at the next sync
         log.warning("exam results not read: %s", exc.message)
         report.errors.append(exc.message)
     progress(total, total, _("Sync finished."))
     return report
+
+
+def _quiet(done: int, total: int | None, message: str) -> None:
+    """Exam downloads run inside a sync whose progress counts outbox items only."""
 
 
 class _Courier:

@@ -1,5 +1,5 @@
-"""Fixtures for the exam tests: a marketplace key and a package builder with a cheap scrypt cost,
-an open store with an exam package row, and a fake clock."""
+"""Fixtures for the exam tests: a marketplace key and a package builder with a cheap scrypt cost
+(so tests stay quick); an open store with an exam package row, and a fake clock for sittings."""
 
 from __future__ import annotations
 

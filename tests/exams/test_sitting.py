@@ -8,11 +8,13 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from portal.db.models import JournalEntry, Sitting
+from portal.auth.tokens import NoKeyringError
+from portal.db.models import ExamSubmission, JournalEntry, OutboxItem, Sitting
 from portal.db.store import Store
 from portal.exams.delivery import deliver
 from portal.exams.journal import ChainError
 from portal.exams.model import ExamContent
+from portal.exams.scoring import ScoringError
 from portal.exams.sitting import (
     SittingClosedError,
     SittingError,
@@ -21,6 +23,7 @@ from portal.exams.sitting import (
 )
 from tests.exams.conftest import FakeClock
 from tests.exams.content import add_exam, exam
+from tests.keyrings import MemoryKeyring
 
 
 @pytest.fixture
@@ -311,3 +314,53 @@ def test_checkpoint_persists_elapsed_time(
     sitting.checkpoint()
     with store.session() as session:
         assert session.get(Sitting, sitting.id).elapsed_ms == 42_500  # type: ignore[union-attr]
+
+
+def test_a_practice_exam_scores_here_and_is_not_queued(
+    store: Store, memory_keyring: MemoryKeyring
+) -> None:
+    content = exam(practice=True).model_copy(update={"version": "p1"})
+    sitting = SittingSession.start(
+        store,
+        exam_pk=add_exam(store, content),
+        content=content,
+        candidate_name="Ada",
+        partner_id="org-7",
+        language="en",
+    )
+    sitting.save_answer(number_of(sitting, "single"), ["b"])
+    sitting.save_answer(number_of(sitting, "multi"), ["a"])
+    report = sitting.score()
+    assert report.item("single").status == "correct" and report.item("multi").score == 1.5
+    assert report.max_score == 21  # the 18 points of every kind, and the 3 drawn of the pool
+    sealed = sitting.submit()
+    assert sealed.outbox_item_id is None
+    with store.session() as session:
+        assert session.scalars(select(OutboxItem)).all() == []
+        assert session.scalars(select(ExamSubmission)).all() == []
+    sitting.close()
+
+
+def test_a_submission_that_cannot_be_sealed_leaves_the_sitting_open(
+    store: Store, sitting: SittingSession
+) -> None:
+    sitting.save_answer(number_of(sitting, "single"), ["b"])
+    with pytest.raises(NoKeyringError):  # the tests' default keyring refuses everything
+        sitting.submit()
+    assert sitting.is_open and SittingSession.find_open(store) == sitting.id
+    sitting.save_answer(number_of(sitting, "single"), ["c"])
+
+
+def test_a_certification_exam_is_not_scored_here(store: Store, content: ExamContent) -> None:
+    bare = content.without_keys().model_copy(update={"version": "c1"})
+    sitting = SittingSession.start(
+        store,
+        exam_pk=add_exam(store, bare),
+        content=bare,
+        candidate_name="Ada",
+        partner_id="org-7",
+        language="en",
+    )
+    with pytest.raises(ScoringError, match="has no answer key"):
+        sitting.score()
+    sitting.close()

@@ -33,9 +33,10 @@ from portal.exams.submissions import (
 from portal.paths import DataDir
 from portal.plugins.dsse import public_key_from_pem
 from tests.exams.content import add_exam, exam
-from tests.keyrings import MemoryKeyring
+from tests.keyrings import FileKeyring, MemoryKeyring
 from tests.sandbox_server import RunningSandbox, running_sandbox
 from tests.sync.test_engine import drain, signed_in
+from tests.test_cli import aic
 
 EXAM = exam()
 SUBMISSIONS = "/v1/exams/submissions"
@@ -135,9 +136,9 @@ def test_a_submission_is_sealed_queued_synced_scored_and_its_result_fetched(
     assert mine[0]["score"] == expected.score == 1 + 1.5 + 2
     assert mine[0]["pending_manual"] == ["essay"]
     results = list_results(store)
-    assert [(r.submission_id, r.score, r.max_score, r.pending_manual) for r in results] == [
-        (sealed.submission_id, expected.score, expected.max_score, 1)
-    ]
+    assert [
+        (r.submission_id, r.score, r.max_score, r.pending_manual, r.final) for r in results
+    ] == [(sealed.submission_id, expected.score, expected.max_score, 1, True)]
     store.close()
 
 
@@ -316,3 +317,50 @@ def test_import_refuses_a_file_that_is_not_one(tmp_path: Path, data_dir: DataDir
             import_submissions(store, bad)
         with pytest.raises(InputError, match="cannot be read"):
             import_submissions(store, tmp_path / "missing.json")
+
+
+def test_export_import_sync_and_results_from_the_command_line(
+    exam_sandbox: RunningSandbox,
+    tmp_path: Path,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    offline = open_store(tmp_path / "offline")
+    sealed = sit(offline, name="Lena Vogel")
+    offline.close()
+    proctor = DataDir(tmp_path / "proctor").ensure()
+    signed_in(exam_sandbox, proctor, "ada@lagos-ai.example")
+    monkeypatch.setenv("AIC_TEST_KEYRING", str(tmp_path / "keyring.json"))
+    shared = FileKeyring()
+    for (service, account), secret in memory_keyring.entries.items():
+        shared.set_password(service, account, secret)
+    settings = {"marketplace_url": exam_sandbox.url, "ca_bundle": str(exam_sandbox.tls.ca_cert)}
+    proctor.settings.write_text(json.dumps(settings))
+    env = {"PYTHON_KEYRING_BACKEND": "tests.keyrings.FileKeyring"}
+    usb = tmp_path / "usb.json"
+
+    done = aic(
+        "--data-dir", str(tmp_path / "offline"), "exam", "export-submissions", "-o", str(usb)
+    )
+    assert done.returncode == 0 and f"Wrote 1 sealed submission to {usb}." in done.stdout
+    data = ["--data-dir", str(proctor.root)]
+    done = aic(*data, "exam", "results", env=env)
+    assert "No results yet" in done.stdout
+    done = aic(*data, "exam", "import-submissions", str(usb), env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Queued 1 submission; `aic-portal sync` sends it." in done.stdout
+    done = aic(*data, "exam", "import-submissions", str(usb), env=env)
+    assert "Queued 0 submissions" in done.stdout and "1 was already here" in done.stdout
+    done = aic(*data, "sync", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Delivered 2;" in done.stdout  # the device key, then the submission
+    assert "1 exam result arrived" in done.stdout
+    done = aic(*data, "exam", "results", env=env)
+    assert "Lena Vogel  aic-core 1.0  4.5/21 (21%)  not passed (1 item awaits manual" in (
+        done.stdout
+    ), done.stdout
+    usb.write_text("[]")
+    done = aic(*data, "exam", "import-submissions", str(usb), env=env)
+    assert done.returncode == 1
+    assert f"Error: {usb} is not a file of sealed submissions" in done.stderr
+    assert sealed.submission_id

@@ -58,6 +58,9 @@ def test_every_route_is_covered_by_this_matrix() -> None:
         ("PUT", "/v1/uploads/{upload_id}"),
         ("POST", "/v1/uploads/{upload_id}/finish"),
         ("POST", "/v1/batch"),
+        ("GET", "/v1/marketplace/keys"),
+        ("GET", "/v1/exams"),
+        ("GET", "/v1/exams/{exam_id}/{version}/package"),
     }, "a new route needs a line in test_another_organisation_sees_nothing"
 
 
@@ -141,6 +144,13 @@ def test_another_organisation_sees_nothing(client: httpx.Client) -> None:
         PLUGINS, json={"name": name, "display_name": "Theirs"}, headers=unsafe(qubit)
     )
     assert theirs.status_code == 201
+
+    # the demo certification exam is offered to Lagos and Jakarta, not to Qubit Forge
+    exam = "/v1/exams/aic-platform-associate/2026.1/package"
+    listed = [e["exam_id"] for e in client.get("/v1/exams", headers=qubit).json()]
+    assert "aic-platform-associate" not in listed and "aic-platform-practice" in listed
+    assert client.get(exam, headers=qubit).status_code == 404
+    assert client.get(exam, headers=lagos).status_code == 200
 
 
 def test_an_idempotency_key_is_per_organisation(client: httpx.Client) -> None:
