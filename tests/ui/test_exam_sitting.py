@@ -13,7 +13,16 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible, QColor, QPalette
-from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton, QTableWidget, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QListWidget,
+    QMessageBox,
+    QPlainTextEdit,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -357,10 +366,80 @@ def test_200_percent_text_and_high_contrast_fit(
         assert image.pixelColor(2, 2) == QColor("#000000")
     view.show_review()
     _fits(view.review.submit)
-    for button in exam.findChildren(QPushButton):
-        assert button.accessibleName() or button.text(), button
-    for table in shell.window.findChildren(QTableWidget):
-        assert table.isVisibleTo(shell.window) is False or table.accessibleName()
+    controls = [
+        widget
+        for widget in exam.findChildren(QWidget)
+        if widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+        and isinstance(
+            widget, QAbstractButton | QComboBox | QLineEdit | QPlainTextEdit | QListWidget
+        )
+    ]
+    assert len(controls) > 30  # every item's answer controls, the navigation, the review
+    for widget in controls:  # what a screen reader says for each
+        accessible = QAccessible.queryAccessibleInterface(widget)
+        assert accessible.text(QAccessible.Text.Name).strip(), widget
+
+
+def test_text_size_and_theme_from_the_settings_page(
+    shell: Shell, qtbot: QtBot, plain_look: None
+) -> None:
+    base = QApplication.font().pointSizeF()
+    window = shell.window
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Key.Key_6, Mod.ControlModifier)
+    page = window.page("settings")
+    _tab_to(qtbot, page.text_size)
+    _key(qtbot, Key.Key_End)
+    assert shell.state.settings.text_scale == 200
+    qtbot.waitUntil(lambda: shell.window is not window)  # rebuilt, so headings scale too
+    assert QApplication.font().pointSizeF() == pytest.approx(base * 2)
+    window = shell.window
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    page = window.page("settings")
+    assert window.current_page() == "settings"
+    _tab_to(qtbot, page.high_contrast)
+    _key(qtbot, Key.Key_Space)
+    assert shell.state.settings.high_contrast
+    qtbot.waitUntil(
+        lambda: QApplication.palette().color(QPalette.ColorRole.Window) == QColor("#000000")
+    )
+    qtbot.waitUntil(lambda: not running_operations())
+    saved = shell.state.data_dir.settings.read_text()
+    assert '"text_scale": 200' in saved and '"high_contrast": true' in saved
+
+
+def test_import_from_the_exams_page_and_a_damaged_package_in_words(
+    shell: Shell, qtbot: QtBot, tmp_path: Path
+) -> None:
+    shell.window.show_page("exams")
+    page = shell.window.page("exams")
+    assert isinstance(page, ExamsPage)
+    broken = tmp_path / "broken.aicexam"
+    broken.write_bytes(b"AICEXAM1 not a package at all")
+    page.import_package(broken)
+    qtbot.waitUntil(lambda: page.findChild(QMessageBox, "errorDialog") is not None)
+    box = page.findChild(QMessageBox, "errorDialog")
+    assert "broken.aicexam" in box.text() and "Traceback" not in box.text()
+    box.close()
+    key = Ed25519PrivateKey.generate()
+    pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    trust_keys(shell.state.data_dir, [pem.decode()], source="test proctor")
+    package = build_package(
+        exam_content(),
+        code=CODE,
+        signing_key=key,
+        out=tmp_path / "exam.aicexam",
+        expires_at=datetime.now(UTC) + timedelta(days=7),
+        kdf_n=2**14,
+    )
+    page.import_package(package)
+    qtbot.waitUntil(lambda: page.exams.rowCount() == 1)
+    assert page.exams.item(0, 0).text() == "AIC Platform Foundations"
+    qtbot.waitUntil(lambda: not running_operations())
 
 
 def test_an_interrupted_sitting_reopens_with_its_answers_after_the_code(
