@@ -75,6 +75,9 @@ def main() -> int:
     from ui.exam.sitting_view import SittingView
 
     app = QApplication(sys.argv[:1])
+    from ui.collector import GuiThreadCollector
+
+    collector = GuiThreadCollector(app)  # the app collects garbage this way; so does the run
     content = exam_content(extra=args.items - len(ITEMS))
     with tempfile.TemporaryDirectory(prefix="aic-nav-bench-") as folder:
         store = Store.open(DataDir(Path(folder)))
@@ -131,6 +134,7 @@ def main() -> int:
             widget.close()
             widget.deleteLater()
         app.processEvents()  # the widgets go while the application still runs
+        collector.timer.stop()
 
     p50, p95 = _percentile(sitting, 0.5), _percentile(sitting, 0.95)
     b50, b95 = _percentile(baseline, 0.5), _percentile(baseline, 0.95)

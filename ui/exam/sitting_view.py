@@ -214,6 +214,9 @@ class SittingView(QWidget):
         self.flush()
         page = self.page(n)
         self.current = n
+        focused = self.focusWidget()
+        if focused is not None:  # else hiding it walks the focus chain of every page built
+            focused.clearFocus()
         self.panels.setCurrentWidget(self.items_panel)
         self.stack.setCurrentWidget(page)
         self.strip.blockSignals(True)
