@@ -82,6 +82,7 @@ bench: setup
 	$(BIN)/python tests/benchmarks/upload.py
 	$(BIN)/python tests/benchmarks/plugin_pack.py
 	$(BIN)/python tests/benchmarks/conformance.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python tests/benchmarks/exam_navigation.py
 	$(BIN)/python tests/benchmarks/exam_save.py
 
 clean:

@@ -30,6 +30,12 @@ class Settings:
     ca_bundle: str | None = None
     pins: tuple[str, ...] = ()  # base64 SHA-256 of the marketplace's SubjectPublicKeyInfo
     proxy: str | None = None  # None: the environment's HTTPS_PROXY / NO_PROXY apply
+    text_scale: int = 100  # percent of the system's text size, TEXT_SCALES
+    high_contrast: bool = False
+
+
+TEXT_SCALES = (100, 125, 150, 175, 200)
+"""The text sizes Settings offers, in percent: up to 200 % (WCAG 1.4.4)."""
 
 
 def validate_marketplace_url(url: str) -> str:
@@ -169,6 +175,11 @@ def load_settings(path: Path) -> tuple[Settings, str | None]:
             settings = replace(settings, proxy=validate_proxy(proxy))
         except InputError as exc:
             log.warning("ignoring proxy in %s: %s", path, exc.message)
+    scale = raw.get("text_scale")
+    if isinstance(scale, int) and scale in TEXT_SCALES:
+        settings = replace(settings, text_scale=scale)
+    if isinstance(raw.get("high_contrast"), bool):
+        settings = replace(settings, high_contrast=raw["high_contrast"])
     return settings, None
 
 

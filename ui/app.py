@@ -72,8 +72,14 @@ class Shell:
 
         self.collector = GuiThreadCollector(self.app)
         apply_qt_locale(self.app, locale_for(settings))
+        from ui.appearance import appearance_of, apply_appearance
+
+        apply_appearance(self.app, settings)
+        self._appearance = appearance_of(settings)
         self.state = AppState(data_dir, settings, embedded=not args.no_sandbox)
         self.window = self._new_window()
+        self.state.sig_settings_changed.connect(self._settings_changed)
+        self.state.sig_store_ready.connect(self._resume_sitting)
         self.app.aboutToQuit.connect(self._shutdown)
 
     def _new_window(self) -> MainWindow:
@@ -118,6 +124,31 @@ class Shell:
         """Rebuild the window in another language, once unsaved work is saved or dropped."""
         self.window.when_closable(lambda: self._switch_language(code))
 
+    def _resume_sitting(self) -> None:
+        """A sitting left open by a crash or a close comes back first, as the candidate left it."""
+        from ui.exam.opening import resume_open_sitting
+
+        resume_open_sitting(self.state, self.window)
+
+    def _settings_changed(self) -> None:
+        """A new text size or theme applies app-wide; the window is rebuilt so headings follow."""
+        from ui.appearance import appearance_of, apply_appearance
+
+        if appearance_of(self.state.settings) == self._appearance:
+            return
+        self._appearance = appearance_of(self.state.settings)
+        apply_appearance(self.app, self.state.settings)
+        self.window.when_closable(self._rebuild_window)
+
+    def _rebuild_window(self) -> None:
+        old = self.window
+        self.window = self._new_window()
+        self.window.setGeometry(old.geometry())
+        self.window.show_page(old.current_page())
+        self.window.show()
+        old.close()
+        old.deleteLater()
+
     def _switch_language(self, code: str) -> None:
         """Save the choice, switch catalogs and Qt's locale, and rebuild the window in place."""
         from dataclasses import replace
@@ -130,13 +161,7 @@ class Shell:
         locale = locale_for(replace(self.state.settings, language=code))
         set_locale(locale)
         apply_qt_locale(self.app, locale)
-        old = self.window
-        self.window = self._new_window()
-        self.window.setGeometry(old.geometry())
-        self.window.show_page(old.current_page())
-        self.window.show()
-        old.close()
-        old.deleteLater()
+        self._rebuild_window()
 
     def _shutdown(self) -> None:
         from ui.operations import cancel_all, wait_for_workers

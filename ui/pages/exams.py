@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QPushButton, QVBoxLayout, QWidget
 
 from portal.i18n import (
     _,
@@ -14,6 +16,7 @@ from portal.i18n import (
     format_percent,
     language_name,
 )
+from ui.operations import CoreOp, OpContext
 from ui.pages.base import Page
 from ui.state import AppState
 from ui.widgets import EmptyState, RecordTable, heading
@@ -28,6 +31,16 @@ class ExamsPage(Page):
 
     def __init__(self, state: AppState) -> None:
         super().__init__(state, _("Exams"))
+        self.import_button = QPushButton(_("&Import exam package…"))
+        self.import_button.setObjectName("importExam")
+        self.import_button.clicked.connect(self.choose_package)
+        self.start_button = QPushButton(_("&Start…"))
+        self.start_button.setObjectName("startExam")
+        self.start_button.setAccessibleName(_("Start the selected exam"))
+        self.start_button.setEnabled(False)
+        self.start_button.clicked.connect(self.start_selected)
+        self.actions_bar.addWidget(self.import_button)
+        self.actions_bar.addWidget(self.start_button)
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -38,21 +51,59 @@ class ExamsPage(Page):
         self.certificates = RecordTable(
             [_("Exam"), _("Holder"), _("Score"), _("Result"), _("Issued")]
         )
+        self.exams.setAccessibleName(_("Exam packages"))
+        self.exams.currentCellChanged.connect(
+            lambda row, *_cells: self.start_button.setEnabled(row >= 0)
+        )
+        self.exams.activated.connect(lambda _index: self.start_selected())
         for widget in (self.exams, self.certificates_heading, self.certificates):
             layout.addWidget(widget)
-        self.install(
-            empty=EmptyState(
-                _("No exams on this computer"),
-                _(
-                    "Certification and practice exams can be taken here without a network. Exam "
-                    "packages you download from the marketplace or receive from a proctor are "
-                    "listed here, with the certificates you earn."
-                ),
+        empty = EmptyState(
+            _("No exams on this computer"),
+            _(
+                "Certification and practice exams can be taken here without a network. Exam "
+                "packages you download from the marketplace or receive from a proctor are "
+                "listed here, with the certificates you earn."
             ),
-            content=content,
-            load=_load,
-            show=self._show,
         )
+        empty.add_button(_("Import exam package…"), self.choose_package)
+        self.install(empty=empty, content=content, load=_load, show=self._show)
+
+    def choose_package(self) -> None:
+        """Ask for a package file a proctor handed out, then import it."""
+        path, _filter = QFileDialog.getOpenFileName(
+            self, _("Import exam package"), "", _("Exam packages (*.aicexam)")
+        )
+        if path:
+            self.import_package(Path(path))
+
+    def import_package(self, path: Path) -> None:
+        """Check the package's signature and keep a copy (on a worker); list it when done."""
+        store = self.state.store
+        if store is None:
+            return
+
+        def work(_ctx: OpContext) -> int:
+            from portal.exams.library import import_package
+
+            return import_package(store, path)
+
+        def imported(_exam_pk: int) -> None:
+            self.state.sig_changed.emit()
+            status = getattr(self.window(), "statusBar", None)
+            if status is not None:
+                status().showMessage(_("Imported {file}.").format(file=path.name), 5000)
+
+        CoreOp(self, work, writes=True, name="import exam").success(imported).run_in_background()
+
+    def start_selected(self) -> None:
+        """Open the start screen for the exam chosen in the list."""
+        from ui.exam.opening import open_exam_window
+
+        first = self.exams.item(self.exams.currentRow(), 0)  # the keyboard's row, selected or not
+        exam_pk = None if first is None else first.data(Qt.ItemDataRole.UserRole)
+        if isinstance(exam_pk, int):
+            open_exam_window(self.state, self, exam_pk=exam_pk)
 
     def _show(self, records: tuple[list[ExamSummary], list[CertificateSummary]]) -> bool:
         exams, certificates = records

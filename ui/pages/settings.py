@@ -7,6 +7,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -19,9 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from portal.errors import InputError
-from portal.i18n import _, available_locales, language_name
+from portal.i18n import _, available_locales, format_percent, language_name
 from portal.settings import (
     SYSTEM_LANGUAGE,
+    TEXT_SCALES,
     validate_ca_bundle,
     validate_marketplace_url,
     validate_pin,
@@ -54,6 +56,21 @@ class SettingsPage(QWidget):
         self.language.setCurrentIndex(max(0, self.language.findData(state.settings.language)))
         self.language.currentIndexChanged.connect(self._language_chosen)
         form.addRow(_("Language"), self.language)
+        self.text_size = QComboBox()
+        self.text_size.setObjectName("textSize")
+        self.text_size.setAccessibleName(_("Text size"))
+        for scale in TEXT_SCALES:
+            self.text_size.addItem(format_percent(scale / 100), scale)
+        self.text_size.setCurrentIndex(max(0, self.text_size.findData(state.settings.text_scale)))
+        self.text_size.currentIndexChanged.connect(
+            lambda index: state.update_settings(text_scale=self.text_size.itemData(index))
+        )
+        form.addRow(_("Text size"), self.text_size)
+        self.high_contrast = QCheckBox(_("High contrast (white and yellow on black)"))
+        self.high_contrast.setObjectName("highContrast")
+        self.high_contrast.setChecked(state.settings.high_contrast)
+        self.high_contrast.toggled.connect(lambda on: state.update_settings(high_contrast=on))
+        form.addRow(_("Theme"), self.high_contrast)
 
         self.marketplace = QLineEdit(state.settings.marketplace_url or "")
         self.marketplace.setObjectName("marketplace")

@@ -1,0 +1,1 @@
+"""The exam sitting: start and rules screens, one widget per interaction, review, timer."""
