@@ -61,6 +61,7 @@ BATCH_BYTES = 1 << 20  # small files go to a worker in batches of about this muc
 AHEAD_BYTES = 32 << 20  # batches queued ahead of the writer, so memory stays flat
 MAX_WORKERS = 8
 HASH_AHEAD = 3  # blocks written but not yet hashed, at most
+FLUSH_EVERY = 64 << 20  # bytes written between background fsyncs, so the last one is short
 
 
 @dataclass(frozen=True)
@@ -151,8 +152,7 @@ def pack_plugin(
                 workers=workers or default_workers(),
             )
             digest = sink.hexdigest()
-            out.flush()
-            os.fsync(out.fileno())
+            sink.sync()
         os.chmod(temp, 0o644)
         os.replace(temp, output)
         _sync_folder(output.parent)
@@ -217,6 +217,9 @@ class _Sink:
         self._digest = hashlib.sha256()
         self._hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack-digest")
         self._hashing: deque[Future[None]] = deque()
+        self._flusher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pack-sync")
+        self._flushing: Future[None] | None = None
+        self._unflushed = 0
         self._held: int | None = None
         self.position = 0
 
@@ -225,8 +228,9 @@ class _Sink:
 
     def __exit__(self, *exc: object) -> None:
         self._hasher.shutdown(wait=True, cancel_futures=True)
+        self._flusher.shutdown(wait=True)
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray) -> None:
         """Append to the package (and to its digest, unless a header is waiting for a patch)."""
         self._out.write(data)
         self.position += len(data)
@@ -234,6 +238,18 @@ class _Sink:
             self._hashing.append(self._hasher.submit(self._digest.update, data))
             if len(self._hashing) > HASH_AHEAD:
                 self._hashing.popleft().result()
+        self._unflushed += len(data)
+        if self._unflushed >= FLUSH_EVERY and (self._flushing is None or self._flushing.done()):
+            self._out.flush()
+            self._flushing = self._flusher.submit(os.fsync, self._out.fileno())
+            self._unflushed = 0
+
+    def sync(self) -> None:
+        """Make the whole package durable; most of it went to the disk while it was written."""
+        self._out.flush()
+        if self._flushing is not None:
+            self._flushing.result()
+        os.fsync(self._out.fileno())
 
     def hold(self) -> None:
         """Stop hashing here: the header about to be written is rewritten later."""
@@ -422,11 +438,9 @@ def _pack_batch(files: list[PluginFile], when: tuple[int, int], halt: Halt) -> _
     offset = 0
     for item in files:
         halt()
-        with open(item.source, "rb", buffering=0) as source:
-            data = source.read(item.size + 1)
-        if len(data) != item.size:
-            raise _changed(item)
-        method, payload = STORED, data
+        data = _read_whole(item)
+        method = STORED
+        payload: bytes | bytearray = data
         if data and not _dense_by_name(item):
             deflated = _deflate(data)
             if not _dense(data, deflated):
@@ -438,6 +452,20 @@ def _pack_batch(files: list[PluginFile], when: tuple[int, int], halt: Halt) -> _
         sums.append(f"{hashlib.sha256(data).hexdigest()}  {item.path}\n")
         offset += len(header) + len(payload)
     return _Packed(b"".join(parts), records, sums, sum(item.size for item in files))
+
+
+def _read_whole(item: PluginFile) -> bytes:
+    """A small file's bytes, or an error if it is no longer the size the folder walk saw."""
+    handle = os.open(item.source, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    try:
+        data = os.read(handle, item.size + 1)
+        while len(data) < item.size + 1 and (more := os.read(handle, item.size + 1 - len(data))):
+            data += more
+    finally:
+        os.close(handle)
+    if len(data) != item.size:
+        raise _changed(item)
+    return data
 
 
 def _scan(item: PluginFile, halt: Halt) -> _Scan:
