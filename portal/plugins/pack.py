@@ -58,7 +58,7 @@ STORED_SUFFIXES = frozenset(
     }
 )  # fmt: skip
 BATCH_BYTES = 1 << 20  # small files go to a worker in batches of about this much
-AHEAD_BYTES = 32 << 20  # batches queued ahead of the writer, so memory stays flat
+AHEAD_BYTES = 64 << 20  # what batches made (or will read) ahead of the writer: flat memory
 MAX_WORKERS = 8
 HASH_AHEAD = 3  # blocks written but not yet hashed, at most
 FLUSH_EVERY = 64 << 20  # bytes written between background fsyncs, so the last one is short
@@ -287,7 +287,7 @@ class _Packed:
 
     data: bytes
     records: list[Record]  # offsets within `data`
-    sums: list[str]
+    sums: list[tuple[str, str]]  # path, SHA-256
     size: int
 
 
@@ -303,8 +303,22 @@ Halt = Callable[[], None]  # raises Cancelled when the work should stop
 Advance = Callable[[int, str], None]  # bytes of a file just written, and its path
 
 
+def _layout(files: list[PluginFile]) -> list[PluginFile]:
+    """Where the entries lie: the manifest, big stored files, then the rest in package order.
+
+    Big stored files come early so they are copied while workers deflate the small files; the
+    central directory (what every reader lists) keeps package order.
+    """
+    big = {item.path for item in files[1:] if item.size > CHUNK and _dense_by_name(item)}
+    return (
+        files[:1]
+        + [i for i in files if i.path in big]
+        + [i for i in files[1:] if i.path not in big]
+    )
+
+
 def _plan(files: list[PluginFile]) -> list[list[PluginFile] | PluginFile]:
-    """Files in package order: runs of small ones grouped into batches, big ones on their own."""
+    """Files in file order: runs of small ones grouped into batches, big ones on their own."""
     units: list[list[PluginFile] | PluginFile] = []
     batch: list[PluginFile] = []
     size = 0
@@ -317,7 +331,7 @@ def _plan(files: list[PluginFile]) -> list[list[PluginFile] | PluginFile]:
             continue
         batch.append(item)
         size += item.size
-        if size >= BATCH_BYTES:
+        if size >= BATCH_BYTES or item.path == MANIFEST_NAME:
             units.append(batch)
             batch, size = [], 0
     if batch:
@@ -334,66 +348,76 @@ def _write_zip(
     cancel: CancelToken,
     workers: int,
 ) -> bytes:
-    """Write every entry in order, then SHA256SUMS and the central directory; return SHA256SUMS."""
+    """Write every entry, then SHA256SUMS and the central directory; return SHA256SUMS."""
     stop = CancelToken()  # set when the writer gives up, so the workers do too
 
     def halt() -> None:
         cancel.raise_if_cancelled()
         stop.raise_if_cancelled()
 
-    units = _plan(files)
+    units = _plan(_layout(files))
     total = sum(item.size for item in files)
     done = 0
+    records: dict[str, Record] = {}
+    sums: dict[str, str] = {}
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pack")
+    ahead: deque[tuple[int, Future[_Packed]]] = deque()  # (bytes read, its batch) in file order
+    waiting = (unit for unit in units if isinstance(unit, list))
+
+    def top_up() -> None:
+        """Keep the workers busy, as long as what they made and the writer did not take is small."""
+        while _held(ahead) < AHEAD_BYTES and (batch := next(waiting, None)) is not None:
+            ahead.append((sum(i.size for i in batch), pool.submit(_pack_batch, batch, when, halt)))
 
     def advance(size: int, path: str) -> None:
         nonlocal done
         done += size
         progress(done, total, path)
+        top_up()
 
-    records: list[Record] = []
-    lines: list[str] = []
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pack")
     try:
         scans = {
             unit.path: pool.submit(_scan, unit, halt)
             for unit in units
             if isinstance(unit, PluginFile) and _dense_by_name(unit)
         }
-        ahead: deque[Future[_Packed]] = deque()
-        queued = 0
-        waiting = (unit for unit in units if isinstance(unit, list))
         for unit in units:
             cancel.raise_if_cancelled()
-            while queued < AHEAD_BYTES and (batch := next(waiting, None)) is not None:
-                ahead.append(pool.submit(_pack_batch, batch, when, halt))
-                queued += sum(item.size for item in batch)
+            top_up()
             if isinstance(unit, PluginFile):
                 scan = scans.get(unit.path)
                 if scan is not None:
-                    lines.append(
-                        _write_stored(sink, unit, when, scan.result(), records, halt, advance)
-                    )
+                    record, digest = _write_stored(sink, unit, when, scan.result(), halt, advance)
                 else:
-                    lines.append(_write_streamed(sink, unit, when, records, halt, advance))
+                    record, digest = _write_streamed(sink, unit, when, halt, advance)
+                records[unit.path], sums[unit.path] = record, digest
                 continue
-            packed = ahead.popleft().result()
-            queued -= packed.size
+            packed = ahead.popleft()[1].result()
             base = sink.position
             sink.write(packed.data)
-            records += (_moved(record, base) for record in packed.records)
-            lines += packed.sums
+            records.update((r.name, _moved(r, base)) for r in packed.records)
+            sums.update(packed.sums)
             advance(packed.size, unit[-1].path)
         cancel.raise_if_cancelled()
     finally:
         stop.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
-    sums = "".join(lines).encode("utf-8")
-    packed_sums = _deflate(sums)
-    crc = deflate.crc32(sums)
-    records.append(_record(SUMS_NAME, DEFLATED, crc, len(packed_sums), len(sums), sink.position))
-    sink.write(_header(records[-1], when) + packed_sums)
-    sink.write(central_directory(records, start=sink.position, when=when))
-    return sums
+    text = "".join(f"{sums[item.path]}  {item.path}\n" for item in files).encode("utf-8")
+    packed_text = _deflate(text)
+    crc = deflate.crc32(text)
+    listed = [records[item.path] for item in files]
+    listed.append(_record(SUMS_NAME, DEFLATED, crc, len(packed_text), len(text), sink.position))
+    sink.write(_header(listed[-1], when) + packed_text)
+    sink.write(central_directory(listed, start=sink.position, when=when))
+    return text
+
+
+def _held(ahead: deque[tuple[int, Future[_Packed]]]) -> int:
+    """Bytes the queued batches hold or may hold: what a finished one made, what one will read."""
+    return sum(
+        len(future.result().data) if future.done() and not future.exception() else size
+        for size, future in ahead
+    )
 
 
 def _record(name: str, method: int, crc: int, packed: int, size: int, offset: int) -> Record:
@@ -434,7 +458,7 @@ def _pack_batch(files: list[PluginFile], when: tuple[int, int], halt: Halt) -> _
     """Read, hash and deflate small files whole (on a worker); store what does not shrink."""
     parts: list[bytes | bytearray] = []
     records: list[Record] = []
-    sums: list[str] = []
+    sums: list[tuple[str, str]] = []
     offset = 0
     for item in files:
         halt()
@@ -449,7 +473,7 @@ def _pack_batch(files: list[PluginFile], when: tuple[int, int], halt: Halt) -> _
         header = _header(record, when)
         parts += (header, payload)
         records.append(record)
-        sums.append(f"{hashlib.sha256(data).hexdigest()}  {item.path}\n")
+        sums.append((item.path, hashlib.sha256(data).hexdigest()))
         offset += len(header) + len(payload)
     return _Packed(b"".join(parts), records, sums, sum(item.size for item in files))
 
@@ -489,10 +513,9 @@ def _write_stored(
     item: PluginFile,
     when: tuple[int, int],
     scan: _Scan,
-    records: list[Record],
     halt: Halt,
     advance: Advance,
-) -> str:
+) -> tuple[Record, str]:
     """Copy a big stored file after its scan; its bytes must still have the scanned CRC-32."""
     record = _record(item.path, STORED, scan.crc, item.size, item.size, sink.position)
     sink.write(_header(record, when))
@@ -507,18 +530,16 @@ def _write_stored(
             advance(len(chunk), item.path)
     if read != item.size or crc != scan.crc:
         raise _changed(item)
-    records.append(record)
-    return f"{scan.sha256}  {item.path}\n"
+    return record, scan.sha256
 
 
 def _write_streamed(
     sink: _Sink,
     item: PluginFile,
     when: tuple[int, int],
-    records: list[Record],
     halt: Halt,
     advance: Advance,
-) -> str:
+) -> tuple[Record, str]:
     """Stream a big file through deflate (or store it, if its sample says so), then patch its
     header with the CRC-32 and sizes now known."""
     method = compress_type(item)
@@ -547,8 +568,7 @@ def _write_streamed(
     record = Record(item.path, method, crc, packed, item.size, start, zip64)
     _refuse_bomb_lookalike(item, record)
     sink.patch(_header(record, when))
-    records.append(record)
-    return f"{digest.hexdigest()}  {item.path}\n"
+    return record, digest.hexdigest()
 
 
 def _refuse_bomb_lookalike(item: PluginFile, record: Record) -> None:
