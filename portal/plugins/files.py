@@ -118,7 +118,7 @@ def plugin_tree(root: Path, *, cancel: CancelToken | None = None) -> PluginTree:
             relative = prefix + name
             if spec.match_file(relative):
                 continue
-            info = os.lstat(base / name)
+            info = os.lstat(os.path.join(folder, name))  # a str: a Path per file costs 5 µs
             if stat.S_ISLNK(info.st_mode):
                 links.append(relative)
             elif stat.S_ISREG(info.st_mode):

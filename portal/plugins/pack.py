@@ -102,7 +102,7 @@ def compress_type(item: PluginFile) -> int:
 
 
 def _dense_by_name(item: PluginFile) -> bool:
-    return Path(item.path).suffix.lower() in STORED_SUFFIXES
+    return os.path.splitext(item.path)[1].lower() in STORED_SUFFIXES
 
 
 def _dense(data: bytes, deflated: bytes | bytearray) -> bool:
