@@ -7,9 +7,11 @@ hashes the package as it goes out, so the bytes do not depend on how many worker
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
+import threading
 import time
 import zlib
 from collections import deque
@@ -299,6 +301,45 @@ class _Scan:
     sha256: str
 
 
+class _Batches:
+    """Batches handed to the workers, in file order, and the bytes they hold for the writer."""
+
+    def __init__(
+        self,
+        pool: ThreadPoolExecutor,
+        waiting: Iterator[list[PluginFile]],
+        work: Callable[[list[PluginFile]], _Packed],
+    ) -> None:
+        self._pool = pool
+        self._waiting = waiting
+        self._work = work
+        self._queue: deque[Future[_Packed]] = deque()
+        self._lock = threading.Lock()
+        self._held = 0  # what finished batches made, and what unfinished ones will read
+
+    def top_up(self) -> None:
+        """Keep the workers busy, as long as what they made and the writer did not take is small."""
+        while self._held < AHEAD_BYTES and (batch := next(self._waiting, None)) is not None:
+            size = sum(item.size for item in batch)
+            with self._lock:
+                self._held += size
+            future = self._pool.submit(self._work, batch)
+            future.add_done_callback(functools.partial(self._finished, size))
+            self._queue.append(future)
+
+    def next(self) -> _Packed:
+        """The next batch in file order, once a worker has made it."""
+        packed = self._queue.popleft().result()
+        with self._lock:
+            self._held -= len(packed.data)
+        return packed
+
+    def _finished(self, size: int, future: Future[_Packed]) -> None:
+        made = size if future.cancelled() or future.exception() else len(future.result().data)
+        with self._lock:
+            self._held += made - size
+
+
 Halt = Callable[[], None]  # raises Cancelled when the work should stop
 Advance = Callable[[int, str], None]  # bytes of a file just written, and its path
 
@@ -361,19 +402,17 @@ def _write_zip(
     records: dict[str, Record] = {}
     sums: dict[str, str] = {}
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pack")
-    ahead: deque[tuple[int, Future[_Packed]]] = deque()  # (bytes read, its batch) in file order
-    waiting = (unit for unit in units if isinstance(unit, list))
-
-    def top_up() -> None:
-        """Keep the workers busy, as long as what they made and the writer did not take is small."""
-        while _held(ahead) < AHEAD_BYTES and (batch := next(waiting, None)) is not None:
-            ahead.append((sum(i.size for i in batch), pool.submit(_pack_batch, batch, when, halt)))
+    batches = _Batches(
+        pool,
+        (unit for unit in units if isinstance(unit, list)),
+        functools.partial(_pack_batch, when=when, halt=halt),
+    )
 
     def advance(size: int, path: str) -> None:
         nonlocal done
         done += size
         progress(done, total, path)
-        top_up()
+        batches.top_up()
 
     try:
         scans = {
@@ -383,7 +422,7 @@ def _write_zip(
         }
         for unit in units:
             cancel.raise_if_cancelled()
-            top_up()
+            batches.top_up()
             if isinstance(unit, PluginFile):
                 scan = scans.get(unit.path)
                 if scan is not None:
@@ -392,7 +431,7 @@ def _write_zip(
                     record, digest = _write_streamed(sink, unit, when, halt, advance)
                 records[unit.path], sums[unit.path] = record, digest
                 continue
-            packed = ahead.popleft()[1].result()
+            packed = batches.next()
             base = sink.position
             sink.write(packed.data)
             records.update((r.name, _moved(r, base)) for r in packed.records)
@@ -410,14 +449,6 @@ def _write_zip(
     sink.write(_header(listed[-1], when) + packed_text)
     sink.write(central_directory(listed, start=sink.position, when=when))
     return text
-
-
-def _held(ahead: deque[tuple[int, Future[_Packed]]]) -> int:
-    """Bytes the queued batches hold or may hold: what a finished one made, what one will read."""
-    return sum(
-        len(future.result().data) if future.done() and not future.exception() else size
-        for size, future in ahead
-    )
 
 
 def _record(name: str, method: int, crc: int, packed: int, size: int, offset: int) -> Record:
@@ -454,7 +485,7 @@ def _changed(item: PluginFile) -> InputError:
     )
 
 
-def _pack_batch(files: list[PluginFile], when: tuple[int, int], halt: Halt) -> _Packed:
+def _pack_batch(files: list[PluginFile], *, when: tuple[int, int], halt: Halt) -> _Packed:
     """Read, hash and deflate small files whole (on a worker); store what does not shrink."""
     parts: list[bytes | bytearray] = []
     records: list[Record] = []
