@@ -98,7 +98,7 @@ def compress_type(item: PluginFile) -> int:
     """How a big file is stored: by its suffix, then by whether a sample of it deflates."""
     if item.size == 0 or _dense_by_name(item):
         return STORED
-    with open(item.source, "rb") as handle:
+    with open(item.location, "rb") as handle:
         sample = handle.read(SAMPLE_BYTES)
     return STORED if _dense(sample, _deflate(sample)) else DEFLATED
 
@@ -511,7 +511,7 @@ def _pack_batch(files: list[PluginFile], *, when: tuple[int, int], halt: Halt) -
 
 def _read_whole(item: PluginFile) -> bytes:
     """A small file's bytes, or an error if it is no longer the size the folder walk saw."""
-    handle = os.open(item.source, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    handle = os.open(item.location, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
         data = os.read(handle, item.size + 1)
         while len(data) < item.size + 1 and (more := os.read(handle, item.size + 1 - len(data))):
@@ -528,7 +528,7 @@ def _scan(item: PluginFile, halt: Halt) -> _Scan:
     digest = hashlib.sha256()
     crc = 0
     read = 0
-    with open(item.source, "rb", buffering=0) as source:
+    with open(item.location, "rb", buffering=0) as source:
         while chunk := source.read(CHUNK):
             halt()
             digest.update(chunk)
@@ -552,7 +552,7 @@ def _write_stored(
     sink.write(_header(record, when))
     crc = 0
     read = 0
-    with open(item.source, "rb", buffering=0) as source:
+    with open(item.location, "rb", buffering=0) as source:
         while read <= item.size and (chunk := source.read(CHUNK)):
             halt()
             crc = deflate.crc32(chunk, crc)
@@ -583,7 +583,7 @@ def _write_streamed(
     packer = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15)
     crc = 0
     read = 0
-    with open(item.source, "rb", buffering=0) as source:
+    with open(item.location, "rb", buffering=0) as source:
         while read <= item.size and (chunk := source.read(CHUNK)):
             halt()
             digest.update(chunk)
