@@ -285,7 +285,7 @@ class _Sink:
 
 @dataclass(frozen=True)
 class _Packed:
-    """A batch of small files as finished entries: their bytes, records and checksum lines."""
+    """A batch of small files as finished entries: their bytes, records and SHA-256s."""
 
     data: bytes
     records: list[Record]  # offsets within `data`
@@ -434,7 +434,7 @@ def _write_zip(
             packed = batches.next()
             base = sink.position
             sink.write(packed.data)
-            records.update((r.name, _moved(r, base)) for r in packed.records)
+            records.update((r.name, r._replace(offset=r.offset + base)) for r in packed.records)
             sums.update(packed.sums)
             advance(packed.size, unit[-1].path)
         cancel.raise_if_cancelled()
@@ -453,18 +453,6 @@ def _write_zip(
 
 def _record(name: str, method: int, crc: int, packed: int, size: int, offset: int) -> Record:
     return Record(name, method, crc, packed, size, offset, needs_zip64(size, packed))
-
-
-def _moved(record: Record, base: int) -> Record:
-    return Record(
-        record.name,
-        record.method,
-        record.crc,
-        record.compressed_size,
-        record.size,
-        record.offset + base,
-        record.zip64,
-    )
 
 
 def _header(record: Record, when: tuple[int, int]) -> bytes:
@@ -510,11 +498,11 @@ def _pack_batch(files: list[PluginFile], *, when: tuple[int, int], halt: Halt) -
 
 
 def _read_whole(item: PluginFile) -> bytes:
-    """A small file's bytes, or an error if it is no longer the size the folder walk saw."""
+    """A small file's bytes (one read when it has the size the walk saw), or an error."""
     handle = os.open(item.location, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
         data = os.read(handle, item.size + 1)
-        while len(data) < item.size + 1 and (more := os.read(handle, item.size + 1 - len(data))):
+        while len(data) < item.size and (more := os.read(handle, item.size + 1 - len(data))):
             data += more
     finally:
         os.close(handle)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 STORED = 0
 DEFLATED = 8
@@ -29,9 +29,8 @@ _END = struct.Struct("<4sHHHHIIH")
 Stamp = tuple[int, int, int, int, int, int]
 
 
-@dataclass(frozen=True)
-class Record:
-    """One entry as the central directory lists it."""
+class Record(NamedTuple):
+    """One entry as the central directory lists it (a tuple: packing makes one per file)."""
 
     name: str
     method: int
