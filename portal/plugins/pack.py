@@ -1,8 +1,10 @@
 """Reproducible .aicpkg packages: the same tree gives the same bytes, in any folder, on any day.
 
-Small files are read, hashed and deflated by a few worker threads (zlib and hashlib let go of
-the GIL), a batch at a time; the calling thread writes the finished entries in package order and
-hashes the package as it goes out, so the bytes do not depend on how many workers there were.
+Small files are read, hashed and deflated (libdeflate) by a few worker threads, a batch at a
+time, while the calling thread copies the big stored files, scanned ahead, right after the
+manifest; it writes the entries in a fixed order and a thread of its own hashes the package as it
+goes out, so the bytes depend neither on how many workers there were nor on which finished first.
+The central directory lists the entries in package order: the manifest, then by path.
 """
 
 from __future__ import annotations

@@ -193,7 +193,12 @@ def test_any_number_of_workers_makes_the_same_standard_zip(
         assert result.source_digest == hashlib.sha256(archive.read("SHA256SUMS")).hexdigest()
         for name, data in files.items():
             assert archive.read(name) == data, name
-        method = {i.filename: i.compress_type for i in archive.infolist()}
+        infos = archive.infolist()
+    names = [i.filename for i in infos]
+    assert names == ["plugin.yaml", *sorted(names[1:-1]), "SHA256SUMS"]
+    where = {i.filename: i.header_offset for i in infos}  # the big stored file lies early
+    assert where["plugin.yaml"] == 0 < where["weights/model.bin"] < where["big/noise.dat"]
+    method = {i.filename: i.compress_type for i in infos}
     assert method["weights/model.bin"] == method["big/noise.dat"] == zipfile.ZIP_STORED
     assert method["big/table.csv"] == method["data/00/doc-0001.txt"] == zipfile.ZIP_DEFLATED
     assert check_package(result.path).source_digest == result.source_digest
