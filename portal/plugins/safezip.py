@@ -35,6 +35,7 @@ _EOCD = struct.Struct("<4sHHHHIIH")
 _ZIP64_LOCATOR = struct.Struct("<4sIQI")
 _ZIP64_EOCD = struct.Struct("<4sQHHIIQQQQ")
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ def entry_name_problem(name: str) -> str | None:
         problem = _("the name is empty")
     elif len(name) > MAX_NAME_LENGTH:
         problem = _("the name is longer than {n} characters").format(n=MAX_NAME_LENGTH)
-    elif any(ord(c) < 32 or ord(c) == 127 for c in name):
+    elif _CONTROL.search(name):
         problem = _("the name contains control characters")
     elif "\\" in name:
         problem = _("the name contains a backslash")

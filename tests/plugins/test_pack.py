@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import random
 import shutil
+import subprocess
+import threading
 import tracemalloc
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import portal.plugins.pack as pack
 from portal.cancel import CancelToken, no_progress
 from portal.errors import Cancelled, InputError
-from portal.plugins.pack import pack_plugin
+from portal.plugins.files import PluginFile
+from portal.plugins.pack import pack_plugin, source_date
 from portal.plugins.package import check_package
+from portal.plugins.safezip import Limits
 from tests.plugins.conftest import MakePlugin
 
 
@@ -137,3 +146,141 @@ def test_links_and_reserved_names_are_not_packed(make_plugin: MakePlugin, tmp_pa
     with pytest.raises(InputError, match="“link” is a link or a special file"):
         _pack(folder, tmp_path / "p.aicpkg")
     assert not (tmp_path / "p.aicpkg").exists()
+
+
+def _mixed_tree(folder: Path) -> dict[str, bytes]:
+    """Many small files, an empty one, a non-ASCII name, and the three kinds of big file."""
+    rng = random.Random(3)
+    words = [b"tensor", b"kernel", b"plugin", b"latency", b"model", b"\n"]
+    files = {
+        f"data/{n // 50:02d}/doc-{n:04d}.txt": b" ".join(rng.choices(words, k=rng.randrange(400)))
+        for n in range(300)
+    }
+    files["data/empty.txt"] = b""
+    files["données/été.md"] = "Résumé\n".encode() * 40
+    files["weights/model.bin"] = rng.randbytes(3 << 20)  # stored by its suffix: scanned, copied
+    files["big/table.csv"] = b"".join(b"%d,%d\n" % (n, n * n) for n in range(300_000))  # streamed
+    files["big/noise.dat"] = rng.randbytes((1 << 20) + 4097)  # streamed, stored by its sample
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    return files
+
+
+def test_any_number_of_workers_makes_the_same_standard_zip(
+    make_plugin: MakePlugin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_plugin()
+    files = _mixed_tree(folder)
+    monkeypatch.setattr(pack, "BATCH_BYTES", 8 * 1024)  # many batches, few in flight at a time
+    monkeypatch.setattr(pack, "AHEAD_BYTES", 32 * 1024)
+    results = [
+        pack_plugin(
+            folder,
+            tmp_path / f"{workers}.aicpkg",
+            progress=no_progress,
+            cancel=CancelToken(),
+            workers=workers,
+        )
+        for workers in (1, 4)
+    ]
+    one, four = (result.path.read_bytes() for result in results)
+    assert one == four
+    result = results[0]
+    assert result.sha256 == hashlib.sha256(one).hexdigest() and result.size == len(one)
+    with zipfile.ZipFile(result.path) as archive:
+        assert archive.testzip() is None
+        assert result.source_digest == hashlib.sha256(archive.read("SHA256SUMS")).hexdigest()
+        for name, data in files.items():
+            assert archive.read(name) == data, name
+        infos = archive.infolist()
+    names = [i.filename for i in infos]
+    assert names == ["plugin.yaml", *sorted(names[1:-1]), "SHA256SUMS"]
+    where = {i.filename: i.header_offset for i in infos}  # the big stored file lies early
+    assert where["plugin.yaml"] == 0 < where["weights/model.bin"] < where["big/noise.dat"]
+    method = {i.filename: i.compress_type for i in infos}
+    assert method["weights/model.bin"] == method["big/noise.dat"] == zipfile.ZIP_STORED
+    assert method["big/table.csv"] == method["data/00/doc-0001.txt"] == zipfile.ZIP_DEFLATED
+    assert check_package(result.path).source_digest == result.source_digest
+    if shutil.which("unzip") is None:
+        print("unzip is not installed: the package was checked with zipfile only")
+    else:
+        done = subprocess.run(["unzip", "-tq", str(result.path)], capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_big_file_changed_between_its_two_reads_is_refused(
+    make_plugin: MakePlugin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_plugin()
+    weights = folder / "model.safetensors"
+    weights.write_bytes(b"\1" * (2 << 20))
+    scan = pack._scan
+
+    def scan_then_change(item: PluginFile, halt: Callable[[], None]) -> object:
+        found = scan(item, halt)
+        weights.write_bytes(b"\2" * (2 << 20))  # same size, other bytes
+        return found
+
+    monkeypatch.setattr(pack, "_scan", scan_then_change)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(InputError, match=r"model\.safetensors changed while it was being packed"):
+        _pack(folder, out / "p.aicpkg")
+    assert list(out.iterdir()) == []
+    assert not [t for t in threading.enumerate() if t.name.startswith("pack")]
+
+
+def test_a_small_file_that_grew_after_the_folder_was_read_is_refused(
+    make_plugin: MakePlugin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_plugin()
+    walk = pack.plugin_tree
+
+    def walk_then_grow(root: Path, **options: Any) -> Any:
+        tree = walk(root, **options)
+        with open(folder / "README.md", "ab") as readme:
+            readme.write(b"one more line\n")
+        return tree
+
+    monkeypatch.setattr(pack, "plugin_tree", walk_then_grow)
+    with pytest.raises(InputError, match=r"README\.md changed while it was being packed"):
+        _pack(folder, tmp_path / "p.aicpkg")
+    assert not (tmp_path / "p.aicpkg").exists()
+
+
+def test_a_file_the_reader_would_refuse_as_a_zip_bomb_is_not_packed(
+    make_plugin: MakePlugin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_plugin()
+    (folder / "zeros.txt").write_bytes(bytes(4 << 20))  # zlib's level 1 gets ~230:1 at most
+    monkeypatch.setattr(pack, "DEFAULT_LIMITS", Limits(max_ratio=100))
+    with pytest.raises(InputError, match=r"zeros.txt compresses [0-9]+ times"):
+        _pack(folder, tmp_path / "p.aicpkg")
+    assert not (tmp_path / "p.aicpkg").exists()
+
+
+def test_a_cancel_among_many_small_files_stops_the_workers(
+    make_plugin: MakePlugin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_plugin()
+    _mixed_tree(folder)
+    monkeypatch.setattr(pack, "BATCH_BYTES", 4 * 1024)
+    token = CancelToken()
+    seen = []
+
+    def progress(done: int, total: int | None, message: str) -> None:
+        seen.append(message)
+        token.cancel()
+
+    with pytest.raises(Cancelled):
+        pack_plugin(folder, tmp_path / "p.aicpkg", progress=progress, cancel=token, workers=2)
+    assert len(seen) == 1 and not list(tmp_path.glob("p.aicpkg*"))
+    assert not [t for t in threading.enumerate() if t.name.startswith("pack")]
+
+
+def test_source_date_epoch_after_2107_is_refused() -> None:
+    assert source_date({"SOURCE_DATE_EPOCH": "4354819199"}) == 4354819199
+    assert source_date({"SOURCE_DATE_EPOCH": "12"}) == 315532800
+    with pytest.raises(InputError, match="after 2107"):
+        source_date({"SOURCE_DATE_EPOCH": "4354819200"})
