@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.process import BaseProcess
@@ -123,8 +124,12 @@ def run_profile(
     timeout_s: float = 60.0,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
+    on_result: Callable[[CheckResult], None] | None = None,
 ) -> RunOutcome:
-    """Run each check in a worker; a crash or hang is that check's ERROR and the run goes on."""
+    """Run each check in a worker; a crash or hang is that check's ERROR and the run goes on.
+
+    `on_result` is told each check's result as soon as it is known, so a window can list it live.
+    """
     cancel = cancel or CancelToken()
     try:
         checks = profile_checks(profile, only=only)
@@ -141,6 +146,12 @@ def run_profile(
         )
     capabilities: dict[str, Any] = detail
     results: list[CheckResult] = []
+
+    def record(result: CheckResult) -> None:
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+
     live: _Worker | None = current
     try:
         for done, check in enumerate(checks):
@@ -151,18 +162,16 @@ def run_profile(
                 if state != "ready":
                     live.stop()
                     live = None
-                    results.append(_error(check, spec, profile, seed, str(detail)))
+                    record(_error(check, spec, profile, seed, str(detail)))
                     continue
             start = time.perf_counter()
             reply = live.run(check.id, cancel)
             if isinstance(reply, dict):
-                results.append(CheckResult.from_json(reply))
+                record(CheckResult.from_json(reply))
             else:
                 live.stop()
                 live = None
-                results.append(
-                    _error(check, spec, profile, seed, reply, time.perf_counter() - start)
-                )
+                record(_error(check, spec, profile, seed, reply, time.perf_counter() - start))
         progress(len(checks), len(checks), _("done"))
     finally:
         if live is not None:
