@@ -7,7 +7,6 @@ import json
 import math
 import xml.etree.ElementTree as ET
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from portal import __version__
 from portal.atomic import write_atomically
+from portal.conformance.challenge import challenge_json
 from portal.conformance.results import Status
 from portal.conformance.runner import RunOutcome
+from portal.conformance.verification import (
+    PREDICATE_TYPE,
+    SCHEMA,
+    VerifiedReport,
+    verify_signed_report,
+)
 from portal.errors import StorageError
 from portal.i18n import _
 from portal.plugins.dsse import (
@@ -27,9 +33,7 @@ from portal.plugins.dsse import (
     signature_valid,
 )
 
-SCHEMA = "https://aic-platform.io/schemas/conformance-report/v1"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
-PREDICATE_TYPE = "https://aic-platform.io/attestations/conformance-report/v1"
 REPORT_NAME = "report.json"
 JUNIT_NAME = "report.junit.xml"
 SIGNATURE_NAME = "report.dsse.json"
@@ -67,6 +71,9 @@ def report_data(outcome: RunOutcome) -> dict[str, Any]:
         "backend": {"spec": outcome.backend, "capabilities": outcome.capabilities},
         "profile": outcome.profile,
         "seed": outcome.seed,
+        "challenge": challenge_json(
+            outcome.challenge, outcome.seed if outcome.base_seed is None else outcome.base_seed
+        ),
         "toleranceTable": {"version": outcome.table.version, "sha256": outcome.table.sha256},
         "startedAt": outcome.started_at.isoformat(),
         "finishedAt": outcome.finished_at.isoformat(),
@@ -150,20 +157,11 @@ def write_reports(
     return [path for path, _data in files]
 
 
-@dataclass(frozen=True)
-class ReportVerification:
-    """A report whose signature holds: who signed it and what it says."""
-
-    key_id: str
-    profile: str
-    backend: str
-    passed: bool
-
-
 def verify_report(
     report: Path, public_key: Ed25519PublicKey, *, signature: Path | None = None
-) -> ReportVerification:
-    """Check the DSSE signature and that it vouches for exactly these report bytes."""
+) -> VerifiedReport:
+    """Check the report as the marketplace will: signed by `public_key`, unchanged since, judged
+    by the known tolerance table, its challenge's seed; and which required checks fall short."""
     signature = signature or report.with_name(SIGNATURE_NAME)
     try:
         data = report.read_bytes()
@@ -174,38 +172,16 @@ def verify_report(
                 path=exc.filename, problem=exc.strerror or exc
             )
         ) from exc
-    valid = signature_valid(envelope, public_key)
-    if valid is None:
+    if signature_valid(envelope, public_key) is None:
         raise SignatureError(
             _("{path} was signed with key {theirs}, not with the key {yours} given.").format(
                 path=signature, theirs=envelope.signatures[0][0], yours=key_id(public_key)
             )
         )
-    if not valid:
-        raise SignatureError(
-            _("The signature in {path} is not valid for key {key}.").format(
-                path=signature, key=key_id(public_key)
-            )
-        )
-    try:
-        claims = json.loads(envelope.payload)
-        digest = claims["subject"][0]["digest"]["sha256"]
-        if claims["predicateType"] != PREDICATE_TYPE:
-            raise ValueError(claims["predicateType"])
-        content = json.loads(data)
-    except (ValueError, KeyError, IndexError, TypeError) as exc:
-        raise SignatureError(
-            _("{path} is not a signed conformance report.").format(path=signature)
-        ) from exc
-    if digest != hashlib.sha256(data).hexdigest():
-        raise SignatureError(
-            _("{path} was changed after it was signed: its SHA-256 is not the signed one.").format(
-                path=report
-            )
-        )
-    return ReportVerification(
-        key_id(public_key),
-        str(content["profile"]),
-        str(content["backend"]["spec"]),
-        bool(content["passed"]),
+    return verify_signed_report(
+        data,
+        signature.read_bytes(),
+        {key_id(public_key): public_key},
+        report_name=str(report),
+        signature_name=str(signature),
     )

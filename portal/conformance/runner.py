@@ -14,6 +14,7 @@ from portal.cancel import CancelToken, Progress, no_progress
 from portal.conformance import worker
 from portal.conformance.backends import check_backend_spec
 from portal.conformance.catalogue import profile_checks, repro
+from portal.conformance.challenge import Challenge, challenged_seed
 from portal.conformance.checks import Check
 from portal.conformance.results import CheckResult, Status, passed
 from portal.conformance.tolerances import ToleranceTable, load_table
@@ -39,6 +40,9 @@ class RunOutcome:
     results: list[CheckResult]
     started_at: datetime
     finished_at: datetime
+    challenge: Challenge | None = None
+    base_seed: int | None = None
+    """The seed asked for, when a challenge made `seed` from it; else `seed` itself."""
 
     @property
     def exit_code(self) -> int:
@@ -124,13 +128,19 @@ def run_profile(
     timeout_s: float = 60.0,
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
+    challenge: Challenge | None = None,
     on_result: Callable[[CheckResult], None] | None = None,
 ) -> RunOutcome:
     """Run each check in a worker; a crash or hang is that check's ERROR and the run goes on.
 
-    `on_result` is told each check's result as soon as it is known, so a window can list it live.
+    Under a marketplace `challenge`, the inputs are drawn from the seed its nonce derives from
+    `seed`; without one the report says the run was unchallenged. `on_result` is told each
+    check's result as soon as it is known, so a window can list it live.
     """
     cancel = cancel or CancelToken()
+    base_seed = seed
+    if challenge is not None:
+        seed = challenged_seed(seed, challenge.nonce)
     try:
         checks = profile_checks(profile, only=only)
         check_backend_spec(spec)
@@ -177,7 +187,16 @@ def run_profile(
         if live is not None:
             live.close()
     return RunOutcome(
-        spec, profile, seed, capabilities, load_table(), results, started, datetime.now(UTC)
+        spec,
+        profile,
+        seed,
+        capabilities,
+        load_table(),
+        results,
+        started,
+        datetime.now(UTC),
+        challenge,
+        base_seed,
     )
 
 

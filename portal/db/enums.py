@@ -46,6 +46,16 @@ class RunStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class Certification(StrEnum):
+    """What the marketplace made of a submitted conformance report (None: never submitted)."""
+
+    SUBMITTED = "submitted"  # queued or sent; the marketplace's verdict comes with a sync
+    CERTIFIED = "certified"  # challenged, authentic, every required check passed
+    FAILED = "failed"  # authentic, but a required check is missing or did not pass
+    UNCHALLENGED = "unchallenged"  # authentic, but run without a marketplace challenge
+    REFUSED = "refused"  # not accepted: tampered, unknown key, reused or expired challenge
+
+
 class CheckStatus(StrEnum):
     """Outcome of one conformance check."""
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from portal.db.enums import (
+    Certification,
     CheckStatus,
     OutboxState,
     PartnerType,
@@ -151,6 +152,9 @@ class ConformanceRun(Base):
     report_sha256: Mapped[str | None] = mapped_column(String(64))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    challenge_id: Mapped[str | None] = mapped_column(String(64))  # None: run unchallenged
+    certification: Mapped[Certification | None] = mapped_column(str_enum(Certification))
+    certification_detail: Mapped[str | None] = mapped_column(Text)
 
     results: Mapped[list[ConformanceResult]] = relationship(
         back_populates="run", cascade="all, delete-orphan", passive_deletes=True
@@ -173,6 +177,8 @@ class ConformanceResult(Base):
     tolerance: Mapped[str | None] = mapped_column(String(200))
     message: Mapped[str | None] = mapped_column(Text)
     repro: Mapped[str | None] = mapped_column(Text)
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    measured: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     run: Mapped[ConformanceRun] = relationship(back_populates="results")
 

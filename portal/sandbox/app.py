@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from portal import __version__
-from portal.sandbox import batch, device, oauth, partners, plugins, uploads
+from portal.sandbox import batch, conformance, device, oauth, partners, plugins, uploads
 from portal.sandbox.chaos import Chaos
 from portal.sandbox.mtls import RequireClientCertificate
 from portal.sandbox.problems import Problem, install_problem_handlers
@@ -54,7 +54,14 @@ def create_app(
     )
     install_problem_handlers(app)
     app.state.sessions = open_store(database_url)
-    routers = (oauth.router, device.router, partners.router, plugins.router, uploads.router)
+    routers = (
+        oauth.router,
+        device.router,
+        partners.router,
+        plugins.router,
+        uploads.router,
+        conformance.router,
+    )
     for router in (*routers, batch.router):
         app.include_router(router)
     # what a request inside a batch may be routed to (FastAPI keeps included routers nested)

@@ -228,6 +228,37 @@ class PluginRelease(SandboxBase):
     plugin: Mapped[Plugin] = relationship(back_populates="versions")
 
 
+class ConformanceChallenge(SandboxBase):
+    """A one-time nonce issued to an organisation, mixed into the seed of the run it answers."""
+
+    __tablename__ = "conformance_challenges"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class ConformanceSubmission(SandboxBase):
+    """A verified conformance report and the certification state it earned."""
+
+    __tablename__ = "conformance_submissions"
+    __table_args__ = (UniqueConstraint("organisation_id", "sha256"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(64))
+    profile: Mapped[str] = mapped_column(String(64))
+    backend: Mapped[str] = mapped_column(String(200))
+    challenge_id: Mapped[str | None] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
 class IdempotentResponse(SandboxBase):
     """The first response to an unsafe request, replayed when its Idempotency-Key comes again."""
 

@@ -54,6 +54,7 @@ class SyncReport:
     conflicts: int = 0
     postponed: int = 0
     reviews_changed: int = 0
+    certifications_changed: int = 0
     errors: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -80,7 +81,8 @@ def sync(
     """Deliver every due outbox item; a resource whose item could not go waits for the next run.
 
     One sync at a time per data dir, whichever process runs it: two would send the same items.
-    Then read the review status of the plugin versions waiting for one, so the app shows it.
+    Then read the review status of the plugin versions and the certification of the conformance
+    reports waiting for one, so the app shows them.
     """
     from filelock import FileLock, Timeout
 
@@ -109,6 +111,7 @@ def _sync(
     progress: Progress,
     cancel: CancelToken,
 ) -> SyncReport:
+    from portal.conformance.submit import refresh_certification
     from portal.plugins.publish import refresh_review_status
     from portal.sync.profile import fetch_profile, save_profile
 
@@ -148,6 +151,11 @@ def _sync(
         report.reviews_changed = refresh_review_status(store, market, tokens, cancel=cancel)
     except NetworkError as exc:  # delivered all the same; the status is read at the next sync
         log.warning("review status not read: %s", exc.message)
+        report.errors.append(exc.message)
+    try:
+        report.certifications_changed = refresh_certification(store, market, tokens, cancel=cancel)
+    except NetworkError as exc:  # likewise: the verdicts are read at the next sync
+        log.warning("certifications not read: %s", exc.message)
         report.errors.append(exc.message)
     progress(total, total, _("Sync finished."))
     return report

@@ -132,6 +132,9 @@ _DESCRIPTIONS: dict[tuple[str, re.Pattern[str]], Callable[[], str]] = {
         "Submit version {version} of {plugin}"
     ),
     ("POST", re.compile(r"/v1/partners/me/keys")): lambda: _("Register the signing key {key_id}"),
+    ("POST", re.compile(r"/v1/conformance/reports")): lambda: _(
+        "Submit the {profile} conformance report {sha256} for certification"
+    ),
 }
 
 
