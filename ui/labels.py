@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from portal.db.enums import OutboxState, PartnerType, RunStatus
+from portal.db.enums import Certification, OutboxState, PartnerType, RunStatus
 from portal.i18n import pgettext
 
 if TYPE_CHECKING:
@@ -54,3 +54,16 @@ def check_status(value: Status) -> str:
         "NOT_SUPPORTED": pgettext("conformance check", "Not supported"),
         "ERROR": pgettext("conformance check", "Error"),
     }[value.value]
+
+
+def certification(value: Certification | None) -> str:
+    """What the marketplace made of a run's submitted report."""
+    if value is None:
+        return pgettext("certification", "Not submitted")
+    return {
+        Certification.SUBMITTED: pgettext("certification", "Submitted"),
+        Certification.CERTIFIED: pgettext("certification", "Certified"),
+        Certification.FAILED: pgettext("certification", "Not certified"),
+        Certification.UNCHALLENGED: pgettext("certification", "Unchallenged"),
+        Certification.REFUSED: pgettext("certification", "Refused"),
+    }[value]

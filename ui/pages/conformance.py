@@ -9,7 +9,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QStackedWidget, QToolButton, QVBoxLayout, QWidget
 
 from portal.i18n import _, format_datetime, format_number
-from ui.labels import run_status
+from ui.labels import certification, run_status
 from ui.pages.base import Page
 from ui.state import AppState
 from ui.widgets import EmptyState, RecordTable
@@ -35,7 +35,7 @@ class ConformancePage(Page):
         self.new_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.actions_bar.addWidget(self.new_button)
         self.table = RecordTable(
-            [_("Backend"), _("Profile"), _("Result"), _("Checks"), _("Started")]
+            [_("Backend"), _("Profile"), _("Result"), _("Checks"), _("Certification"), _("Started")]
         )
         self.table.setObjectName("runs")
         self.list = QWidget()
@@ -76,12 +76,17 @@ class ConformancePage(Page):
                     r.profile,
                     run_status(r.status),
                     (format_number(r.checks), r.checks),
+                    certification(r.certification),
                     (format_datetime(r.started_at), r.started_at),
                 ]
                 for r in runs
             ],
             keys=[r.id for r in runs],
         )
+        details = {r.id: r.certification_detail for r in runs}
+        for row in range(self.table.rowCount()):
+            detail = details.get(self.table.item(row, 0).data(Qt.ItemDataRole.UserRole))
+            self.table.item(row, 4).setToolTip(detail or "")
         self._has_runs = bool(runs)
         return bool(runs) or self.showing_wizard()
 

@@ -251,9 +251,7 @@ class CheckDetail(QWidget):
         self.setObjectName("checkDetail")
         self.result: CheckResult | None = None
         self.back_action = QAction(_("All results"), self)
-        self.back_action.setShortcuts(
-            [QKeySequence(QKeySequence.StandardKey.Back), QKeySequence(Qt.Key.Key_Escape)]
-        )
+        self.back_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))  # Alt+Left: the wizard's
         self.back_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.back_action.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_ArrowBack))
         self.back_action.triggered.connect(self.sig_back)

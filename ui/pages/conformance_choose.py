@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
@@ -296,6 +297,11 @@ class ProfileStep(QWidget):
         self.timeout.setValue(60.0)
         self.timeout.setSuffix(" " + _("s"))
         self.timeout.setToolTip(_("A check that takes longer is stopped and counts as an error."))
+        self.challenge = QCheckBox(_("Ask the marketplace for a &challenge first"))
+        self.challenge.setObjectName("challenge")
+        self.challenge_hint = QLabel()
+        self.challenge_hint.setObjectName("hint")
+        self.challenge_hint.setWordWrap(True)
         self.count = QLabel()
         self.count.setObjectName("checkCount")
         self.count.setWordWrap(True)
@@ -303,6 +309,8 @@ class ProfileStep(QWidget):
         form.addRow(_("&Seed"), self.seed)
         form.addRow(_("&Only checks matching"), self.only)
         form.addRow(_("&Time limit per check"), self.timeout)
+        form.addRow(_("Certification"), self.challenge)
+        form.addRow("", self.challenge_hint)
         for field in (self.seed, self.only, self.timeout):
             label = form.labelForField(field)
             if isinstance(label, QLabel):
@@ -351,6 +359,25 @@ class ProfileStep(QWidget):
         self.none.setVisible(not fitting)
         self.list.setVisible(bool(fitting))
         self._update()
+
+    def set_marketplace(self, url: str | None) -> None:
+        """Offer a challenge when there is a marketplace to ask."""
+        self.challenge.setEnabled(url is not None)
+        if url is None:
+            self.challenge.setChecked(False)
+            self.challenge_hint.setText(
+                _(
+                    "Only a run made under a marketplace challenge can be certified; no "
+                    "marketplace is set up (see Settings), so this run will be unchallenged."
+                )
+            )
+        else:
+            self.challenge_hint.setText(
+                _(
+                    "Only a run made under a marketplace challenge can be certified. The challenge "
+                    "comes from {url}, where you must be signed in; it changes the seed."
+                ).format(url=url)
+            )
 
     def chosen(self) -> ProfileInfo | None:
         """The selected profile."""

@@ -24,6 +24,8 @@ from ui.operations import CoreOp, OpContext, OpHandle
 from ui.widgets import RecordTable
 
 if TYPE_CHECKING:
+    from portal.auth.oauth import Marketplace
+    from portal.auth.tokens import TokenStore
     from portal.conformance.results import CheckResult, Status
     from portal.conformance.runner import RunOutcome
 
@@ -38,6 +40,7 @@ class RunRequest:
     only: str | None
     timeout_s: float
     checks: list[str]
+    challenge_from: tuple[Marketplace, TokenStore] | None = None
 
 
 def ratio_text(result: CheckResult) -> str:
@@ -144,6 +147,13 @@ class RunStep(QWidget):
         serial, relay = self._runs, self._relay
 
         def work(ctx: OpContext) -> RunOutcome:
+            challenge = None
+            if request.challenge_from is not None:
+                from portal.conformance.submit import fetch_challenge
+
+                market, tokens = request.challenge_from
+                ctx.progress(0, None, _("Asking {url} for a challenge…").format(url=market.url))
+                challenge = fetch_challenge(market, tokens, cancel=ctx.cancel)
             return run_profile(
                 request.backend,
                 request.profile,
@@ -152,6 +162,7 @@ class RunStep(QWidget):
                 timeout_s=request.timeout_s,
                 progress=ctx.progress,
                 cancel=ctx.cancel,
+                challenge=challenge,
                 on_result=lambda result: relay.sig_result.emit(serial, result),
             )
 
@@ -183,6 +194,8 @@ class RunStep(QWidget):
             item.setText(_("Running…"))
             item.setIcon(status_icon(self, None))
             self.table.scrollToItem(item)
+        elif message and total is None:
+            self.current.setText(message)
 
     def _result(self, serial: int, result: CheckResult) -> None:
         if serial == self._runs and self.running is not None:  # not from a run stopped before

@@ -100,7 +100,13 @@ class SubmitStep(QWidget):
     def set_outcome(self, outcome: RunOutcome) -> None:
         """A new run: nothing saved, signed or submitted yet."""
         self.outcome, self.folder, self.signed_by, self.submitted = outcome, None, None, False
-        self.verdict.setText(verdict_text(outcome))
+        verdict = verdict_text(outcome)
+        if outcome.challenge is None:
+            verdict += " " + _(
+                "The run had no marketplace challenge: the marketplace keeps its report but "
+                "cannot certify it."
+            )
+        self.verdict.setText(verdict)
         self.where.setText(_("Saving the reports…"))
         self.state_label.clear()
         self._update()

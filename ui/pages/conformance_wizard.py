@@ -77,6 +77,11 @@ class RunWizard(QWidget):
         self.next_button.setObjectName("wizardNext")
         self.next_button.clicked.connect(self.next)
         self.next_button.setDefault(True)
+        back = QAction(self)  # Alt+Left, as in the plugin detail; Alt+B is the button's mnemonic
+        back.setShortcut(QKeySequence(QKeySequence.StandardKey.Back))
+        back.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        back.triggered.connect(self.back)
+        self.addAction(back)
         go = QAction(self)  # Ctrl+Enter goes on from any field, as in dialogs
         go.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
         go.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -166,6 +171,8 @@ class RunWizard(QWidget):
             if backend is None or self.catalogue is None:
                 return
             self.profiles.set_backend(backend, self.catalogue.profiles)
+            market = self.state.marketplace()
+            self.profiles.set_marketplace(None if market is None else market.url)
             self._go(PROFILE)
             self.profiles.list.setFocus()
         elif self.step == PROFILE:
@@ -193,6 +200,13 @@ class RunWizard(QWidget):
         if backend is None or profile is None:
             return
         self.outcome = None
+        challenge_from = None
+        market = self.state.marketplace()
+        if self.profiles.challenge.isChecked() and market is not None:
+            from portal.auth.tokens import TokenStore
+
+            tokens = TokenStore(self.state.data_dir.keyring_service, market.account)
+            challenge_from = (market, tokens)
         self._go(RUN)
         self.run.start(
             RunRequest(
@@ -202,6 +216,7 @@ class RunWizard(QWidget):
                 self.profiles.pattern(),
                 self.profiles.timeout.value(),
                 self.profiles.selected_checks(),
+                challenge_from,
             )
         )
         self._update()
