@@ -102,6 +102,8 @@ def format_significant(value: float, *, digits: int = 3) -> str:
     """A measurement to `digits` significant digits (0.000116, 0.565, 4), in the locale's way."""
     from babel.numbers import format_decimal
 
+    if value == 0:
+        return format_decimal(0, locale=_locale)  # not "0.0"
     return format_decimal(value, format="@" + "#" * (digits - 1), locale=_locale)
 
 

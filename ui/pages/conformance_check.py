@@ -333,6 +333,8 @@ class CheckDetail(QWidget):
         rows = measured_rows(result.measured)
         self.measured.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
         self.measured.set_rows([[(name, i), value] for i, (name, value) in enumerate(rows)])
+        self.measured.setSortingEnabled(False)  # a few quantities, in the order measured
+        self.measured.horizontalHeader().setSortIndicatorShown(False)
         self.measured.setVisible(bool(rows))
         bars = chart_bars(outcome, result)
         if bars:

@@ -6,6 +6,7 @@ import fnmatch
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -21,11 +22,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from portal.i18n import _, format_list, format_number, ngettext
+from portal.i18n import _, format_number, ngettext
 from ui.operations import CoreOp
 from ui.widgets import heading
 
 ARRAY_API_PREFIX = "array-api:"
+
+
+def isolated(text: str) -> str:
+    """`text` as its own left-to-right island, so a backend name keeps its brackets in Arabic."""
+    return f"\u2066{text}\u2069"
+
+
 SEED_MAX = 2**31 - 1
 
 
@@ -103,6 +111,13 @@ def kind_label(kind: str) -> str:
     }.get(kind, kind)
 
 
+def _identifiers(names: tuple[str, ...], *, per_line: int = 6) -> str:
+    """Identifiers as code lists them, left to right in every language, a few to a line (so a
+    line never breaks inside a name)."""
+    lines = [", ".join(names[i : i + per_line]) for i in range(0, len(names), per_line)]
+    return "\n".join(isolated(line) for line in lines)
+
+
 class BackendStep(QWidget):
     """Step 1: the backends this installation knows, each with its capabilities."""
 
@@ -128,7 +143,6 @@ class BackendStep(QWidget):
             (_("Devices"), self.devices),
             (_("Versions"), self.versions),
         ):
-            value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.details.addRow(label, value)
         self.problem = QLabel()
@@ -191,20 +205,22 @@ class BackendStep(QWidget):
     def _add(self, info: BackendInfo) -> QListWidgetItem:
         self.infos[info.name] = info
         if info.problem:
-            text = _("{name} (cannot be loaded)").format(name=info.name)
+            text = _("{name} (cannot be loaded)").format(name=isolated(info.name))
         else:
-            text = _("{name} ({kind})").format(name=info.name, kind=kind_label(info.kind))
+            text = _("{name} ({kind})").format(name=isolated(info.name), kind=kind_label(info.kind))
         item = QListWidgetItem(text)
         item.setData(Qt.ItemDataRole.UserRole, info.name)
-        if info.problem:
-            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+        if info.problem:  # greyed, yet selectable, so the reason can be read with the keyboard
+            item.setForeground(
+                self.palette().brush(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+            )
             item.setToolTip(info.problem)
         self.list.addItem(item)
         return item
 
-    @staticmethod
-    def _usable(item: QListWidgetItem) -> bool:
-        return bool(item.flags() & Qt.ItemFlag.ItemIsEnabled)
+    def _usable(self, item: QListWidgetItem) -> bool:
+        info = self.infos.get(item.data(Qt.ItemDataRole.UserRole))
+        return info is not None and not info.problem
 
     def chosen(self) -> BackendInfo | None:
         """The selected backend, if it loaded."""
@@ -218,12 +234,16 @@ class BackendStep(QWidget):
         info = None if item is None else self.infos.get(item.data(Qt.ItemDataRole.UserRole))
         ok = info is not None and not info.problem
         self.kind.setText(kind_label(info.kind) if ok and info else "—")
-        self.dtypes.setText(format_list(list(info.dtypes)) if ok and info else "—")
-        self.devices.setText(format_list(list(info.devices)) if ok and info else "—")
+        self.dtypes.setText(_identifiers(info.dtypes) if ok and info else "—")
+        self.devices.setText(_identifiers(info.devices) if ok and info else "—")
         self.versions.setText(
-            "\n".join(f"{k} {v}" for k, v in info.versions) if ok and info else "—"
+            "\n".join(isolated(f"{k} {v}") for k, v in info.versions) if ok and info else "—"
         )
-        self.problem.setText(info.problem if info is not None else "")
+        self.problem.setText(
+            _("This backend cannot be loaded: {problem}").format(problem=info.problem)
+            if info is not None and info.problem
+            else ""
+        )
         self.problem.setVisible(info is not None and bool(info.problem))
         self.sig_changed.emit()
 
@@ -247,9 +267,9 @@ class BackendStep(QWidget):
                 self.module_problem.setText(info.problem)
                 return
             self.module_problem.hide()
-            existing = self.list.findItems(spec, Qt.MatchFlag.MatchStartsWith)
-            for old in existing:
-                self.list.takeItem(self.list.row(old))
+            for row in reversed(range(self.list.count())):  # added before: shown afresh
+                if self.list.item(row).data(Qt.ItemDataRole.UserRole) == spec:
+                    self.list.takeItem(row)
             self.list.setCurrentItem(self._add(info))
             self.list.setFocus()
 
@@ -338,7 +358,7 @@ class ProfileStep(QWidget):
             required = sum(1 for _c, req in profile.checks if req)
             item = QListWidgetItem(
                 _("{name}: {checks}, {required} required").format(
-                    name=profile.name,
+                    name=isolated(profile.name),
                     checks=ngettext("{n} check", "{n} checks", len(profile.checks)).format(
                         n=format_number(len(profile.checks))
                     ),
