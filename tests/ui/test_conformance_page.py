@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from portal.conformance.runner import StartError
 from tests.keyrings import MemoryKeyring
+from tests.sandbox_server import RunningSandbox
 from ui.app import Shell
 from ui.operations import running_operations
 from ui.pages.conformance import ConformancePage
@@ -415,3 +416,51 @@ def test_the_keyboard_alone_makes_a_run(shell: Shell, qtbot: QtBot) -> None:
 def _answer(widget: QWidget, qtbot: QtBot, name: str, button: QMessageBox.StandardButton) -> None:
     qtbot.waitUntil(lambda: widget.window().findChild(QMessageBox, name) is not None)
     widget.window().findChild(QMessageBox, name).button(button).click()
+
+
+def test_a_challenged_run_is_certified_by_the_sandbox(
+    shell: Shell, qtbot: QtBot, sandbox: RunningSandbox, memory_keyring: MemoryKeyring
+) -> None:
+    from portal.plugins.keys import generate_signing_key
+    from tests.sync.test_engine import signed_in
+
+    shell.state.update_settings(marketplace_url=sandbox.url, ca_bundle=str(sandbox.tls.ca_cert))
+    signed_in(sandbox, shell.state.data_dir, "lena@qubitforge.example")
+    generate_signing_key(shell.state.data_dir)
+    wizard = _wizard(shell, qtbot)
+    _choose(wizard, qtbot, "cpu-reference")
+    wizard.next_button.click()
+    challenge = wizard.profiles.challenge
+    assert challenge.isEnabled() and sandbox.url in wizard.profiles.challenge_hint.text()
+    challenge.setChecked(True)
+    wizard.profiles.seed.setValue(3)
+    wizard.next_button.click()
+    qtbot.waitUntil(lambda: wizard.outcome is not None, timeout=60_000)
+    _settle(qtbot)
+    outcome = wizard.outcome
+    assert outcome is not None and outcome.challenge is not None
+    assert outcome.base_seed == 3 and outcome.seed != 3  # drawn from the marketplace's nonce
+    assert outcome.exit_code == 0
+    wizard.next_button.click()
+    wizard.next_button.click()
+    submit = wizard.submit
+    assert "cannot certify" not in submit.verdict.text()
+    qtbot.waitUntil(lambda: submit.sign_button.isEnabled())
+    submit.sign_button.click()
+    qtbot.waitUntil(lambda: submit.submit_button.isEnabled())
+    submit.submit_button.click()
+    _answer(submit, qtbot, "submitQuestion", QMessageBox.StandardButton.Yes)
+    qtbot.waitUntil(lambda: submit.submitted, timeout=10_000)
+    page = _page(shell)
+    wizard.next_button.click()  # Done: the list shows the run and, after sync, its verdict
+
+    def certified() -> bool:
+        if page.table.rowCount() != 1 or page.table.item(0, 4).text() == "Certified":
+            return page.table.rowCount() == 1
+        if shell.state.syncing is None and not running_operations():
+            shell.state.sync_now()  # the verdict comes with a later sync
+        return False
+
+    qtbot.waitUntil(certified, timeout=60_000)
+    _settle(qtbot)
+    assert page.table.item(0, 4).text() == "Certified"
