@@ -464,3 +464,57 @@ def test_a_challenged_run_is_certified_by_the_sandbox(
     qtbot.waitUntil(certified, timeout=60_000)
     _settle(qtbot)
     assert page.table.item(0, 4).text() == "Certified"
+
+
+def test_a_kept_run_opens_from_the_list_and_is_signed_later(
+    shell: Shell, qtbot: QtBot, memory_keyring: MemoryKeyring
+) -> None:
+    from portal.conformance.report import verify_report
+    from portal.plugins.keys import generate_signing_key, load_public_key
+
+    key = generate_signing_key(shell.state.data_dir)
+    page = _page(shell)
+    wizard = _wizard(shell, qtbot)
+    _run(wizard, qtbot, f"array-api:{OFF_BY}", "matmul.*")
+    wizard.next_button.click()
+    wizard.next_button.click()
+    qtbot.waitUntil(lambda: wizard.submit.folder is not None)
+    folder = wizard.submit.folder
+    assert folder is not None
+    written = (folder / "report.json").read_bytes()
+    wizard.next_button.click()  # Done, unsigned
+    qtbot.waitUntil(lambda: page.table.rowCount() == 1)
+    _settle(qtbot)
+    assert page.table.item(0, 2).text() == "Failed"
+
+    page.table.setFocus()
+    page.table.selectRow(0)
+    qtbot.keyClick(page.table, Qt.Key.Key_Return)
+    qtbot.waitUntil(page.showing_wizard)
+    _settle(qtbot)
+    assert wizard.step == RESULTS and wizard.reopened
+    assert wizard.results.visible_checks()[:2] == ["matmul.float32", "matmul.float64"]
+    assert wizard.results.verdict.text().startswith("Not passed")
+    assert not wizard.back_button.isEnabled()  # nothing before the results of a kept run
+    wizard.open_check(wizard.results.outcome.results[0])  # type: ignore[union-attr]
+    assert wizard.check.chart.bars[0].ratio > 4 and wizard.back_button.isEnabled()
+    wizard.back_button.click()
+    wizard.next_button.click()
+    submit = wizard.submit
+    assert submit.sign_button.isEnabled() and not submit.submit_button.isEnabled()
+    submit.sign_button.click()
+    qtbot.waitUntil(lambda: submit.signed_by == key.key_id)
+    _settle(qtbot)
+    assert (folder / "report.json").read_bytes() == written  # the recorded report, now signed
+    verified = verify_report(folder / "report.json", load_public_key(key.public_path))
+    assert verified.profile == "tensor-core-v1"
+    assert submit.submit_button.isEnabled()
+
+    wizard.close_button.click()  # opened again later: signed, so ready to submit
+    page.table.selectRow(0)
+    page.open_selected()
+    qtbot.waitUntil(lambda: wizard.step == RESULTS and page.showing_wizard())
+    _settle(qtbot)
+    wizard.next_button.click()
+    assert submit.state_label.text().startswith(f"Signed with key {key.key_id}")
+    assert submit.submit_button.isEnabled() and not submit.sign_button.isEnabled()

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QStackedWidget, QToolButton, QVBoxLayout, QWidget
 
+from portal.db.enums import Certification
 from portal.i18n import _, format_datetime, format_number
 from ui.labels import certification, run_status
 from ui.pages.base import Page
@@ -17,6 +18,7 @@ from ui.widgets import EmptyState, RecordTable
 if TYPE_CHECKING:
     from portal.conformance.runs import RunSummary
     from portal.db.store import Store
+    from ui.pages.conformance_submit import Reopened
     from ui.pages.conformance_wizard import RunWizard
 
 
@@ -38,12 +40,16 @@ class ConformancePage(Page):
             [_("Backend"), _("Profile"), _("Result"), _("Checks"), _("Certification"), _("Started")]
         )
         self.table.setObjectName("runs")
+        self.table.activated.connect(lambda _index: self.open_selected())
         self.list = QWidget()
         column = QVBoxLayout(self.list)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.table, 1)
         hint = QLabel(
-            _("New run (Ctrl+N) checks a backend against a profile, then signs and submits it.")
+            _(
+                "Double-click a run, or press Enter, to see its results and to sign and submit "
+                "it. New run (Ctrl+N) checks a backend against a profile."
+            )
         )
         hint.setObjectName("hint")
         hint.setWordWrap(True)
@@ -52,6 +58,7 @@ class ConformancePage(Page):
         self.views.addWidget(self.list)
         self.wizard: RunWizard | None = None
         self._has_runs = False
+        self._runs: dict[int, RunSummary] = {}
         self.install(
             empty=EmptyState(
                 _("No conformance runs yet"),
@@ -69,6 +76,7 @@ class ConformancePage(Page):
         )
 
     def _show(self, runs: list[RunSummary]) -> bool:
+        self._runs = {r.id: r for r in runs}
         self.table.set_rows(
             [
                 [
@@ -102,6 +110,25 @@ class ConformancePage(Page):
         self.views.setCurrentWidget(wizard)
         self.stack.setCurrentWidget(self.views)
         self.new_button.hide()
+
+    def open_selected(self) -> None:
+        """Show the selected run's results in the wizard, read back from its report."""
+        key = self.table.selected_key()
+        run = self._runs.get(key) if isinstance(key, int) else None
+        if run is None or run.report_path is None or self._wizard().running():
+            return
+        from ui.operations import CoreOp
+        from ui.pages.conformance_submit import reopen
+
+        folder = run.report_path.parent
+        submitted = run.certification is not None and run.certification != Certification.REFUSED
+
+        def show(opened: Reopened) -> None:
+            self._wizard().open_run(opened, submitted=submitted)
+            self.views.setCurrentWidget(self._wizard())
+            self.new_button.hide()
+
+        CoreOp(self, lambda _ctx: reopen(folder), name="open run").success(show).run_in_background()
 
     def _wizard(self) -> RunWizard:
         """The wizard, built the first time it is asked for."""

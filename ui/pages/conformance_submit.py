@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,31 @@ def report_folder(data_dir: DataDir, outcome: RunOutcome) -> Path:
     return data_dir.root / "conformance" / re.sub(r"[^A-Za-z0-9._-]+", "-", name)
 
 
+@dataclass(frozen=True)
+class Reopened:
+    """A run kept on this computer, read back from its report folder."""
+
+    outcome: RunOutcome
+    folder: Path
+    signed_by: str | None  # the key id of report.dsse.json, when there is one
+    signable: bool  # writing the report again gives the same bytes
+
+
+def reopen(folder: Path) -> Reopened:
+    """Read a kept run back from `folder`, and who signed it, if anyone did."""
+    from portal.conformance.reopen import read_outcome
+    from portal.conformance.report import SIGNATURE_NAME
+    from portal.plugins.dsse import SignatureError, parse_envelope
+
+    read = read_outcome(folder)
+    signature = folder / SIGNATURE_NAME
+    try:
+        signed_by = parse_envelope(signature.read_bytes(), str(signature)).signatures[0][0]
+    except (OSError, SignatureError, IndexError):
+        signed_by = None  # not signed (or not readably): Sign makes a new signature
+    return Reopened(read.outcome, folder, signed_by, read.exact)
+
+
 def save_run(data_dir: DataDir, store: Store, outcome: RunOutcome) -> tuple[Path, int]:
     """Write the unsigned reports and keep the run in the store, so it is listed at once."""
     from portal.conformance.report import write_reports
@@ -52,6 +78,7 @@ class SubmitStep(QWidget):
         self.folder: Path | None = None
         self.signed_by: str | None = None
         self.submitted = False
+        self.signable = True
         self.busy = False
         self.verdict = QLabel()
         self.verdict.setObjectName("submitVerdict")
@@ -100,6 +127,7 @@ class SubmitStep(QWidget):
     def set_outcome(self, outcome: RunOutcome) -> None:
         """A new run: nothing saved, signed or submitted yet."""
         self.outcome, self.folder, self.signed_by, self.submitted = outcome, None, None, False
+        self.signable = True
         verdict = verdict_text(outcome)
         if outcome.challenge is None:
             verdict += " " + _(
@@ -118,6 +146,32 @@ class SubmitStep(QWidget):
         self.state_label.setText(_("Not signed yet."))
         self._update()
 
+    def set_reopened(self, opened: Reopened, *, submitted: bool) -> None:
+        """A run kept before: signed or not, submitted or not, as its folder and store say."""
+        self.set_outcome(opened.outcome)
+        self.set_saved(opened.folder)
+        self.signed_by, self.submitted = opened.signed_by, submitted
+        self.signable = opened.signable
+        if submitted:
+            self.state_label.setText(
+                _("Submitted; the Conformance page shows the marketplace's verdict.")
+            )
+        elif opened.signed_by is not None:
+            self.state_label.setText(
+                _("Signed with key {key} (report.dsse.json). Ready to submit.").format(
+                    key=opened.signed_by
+                )
+            )
+        elif not opened.signable:
+            self.state_label.setText(
+                _(
+                    "This report cannot be signed here: it was changed, or written by another "
+                    "version of the app or its tolerance table. Run the profile again to sign a "
+                    "new report."
+                )
+            )
+        self._update()
+
     def save_failed(self, error: BaseException) -> None:
         """The reports could not be written or the run not recorded: say why, offer nothing."""
         from portal.errors import PortalError
@@ -134,7 +188,7 @@ class SubmitStep(QWidget):
     def _update(self) -> None:
         saved = self.folder is not None and not self.busy
         self.show_button.setEnabled(self.folder is not None)
-        self.sign_button.setEnabled(saved and self.signed_by is None)
+        self.sign_button.setEnabled(saved and self.signed_by is None and self.signable)
         self.submit_button.setEnabled(saved and self.signed_by is not None and not self.submitted)
         if self.signed_by is None:
             self.submit_button.setToolTip(_("Sign the report before submitting it."))
@@ -164,7 +218,7 @@ class SubmitStep(QWidget):
             if not has_signing_key(data_dir):
                 return None
             key = load_signing_key(data_dir)
-            write_reports(outcome, folder, key=key)
+            write_reports(outcome, folder, key=key)  # a reopened run: the same report bytes
             return key_id(key.public_key())
 
         def signed(key: str | None) -> None:

@@ -22,7 +22,7 @@ from ui.pages.conformance_check import CheckDetail
 from ui.pages.conformance_choose import BackendStep, Catalogue, ProfileStep, read_catalogue
 from ui.pages.conformance_results import ResultsStep
 from ui.pages.conformance_run import RunRequest, RunStep
-from ui.pages.conformance_submit import SubmitStep, save_run
+from ui.pages.conformance_submit import Reopened, SubmitStep, save_run
 from ui.state import AppState
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ class RunWizard(QWidget):
         self.state = state
         self.catalogue: Catalogue | None = None
         self.outcome: RunOutcome | None = None
+        self.reopened = False
         self.step = BACKEND
         self.backends = BackendStep()
         self.profiles = ProfileStep()
@@ -113,7 +114,7 @@ class RunWizard(QWidget):
         """Begin a new run at step 1; the backends are (re)loaded on a worker."""
         if self.run.running is not None:
             return
-        self.outcome = None
+        self.outcome, self.reopened = None, False
         self._go(BACKEND)
         self.backends.waiting.show()
         self.backends.list.clear()
@@ -159,7 +160,10 @@ class RunWizard(QWidget):
             SUBMIT: True,
         }[self.step]
         self.next_button.setEnabled(ready and self.stack.currentWidget() is not self.check)
-        self.back_button.setEnabled(self.step > BACKEND and not running)
+        first = RESULTS if self.reopened else BACKEND  # a run opened from the list starts there
+        self.back_button.setEnabled(
+            (self.step > first or self.stack.currentWidget() is self.check) and not running
+        )
         self.close_button.setEnabled(not running)
 
     def next(self) -> None:
@@ -188,12 +192,10 @@ class RunWizard(QWidget):
 
     def back(self) -> None:
         """Go back a step; from the run, back to the profile to change it and run again."""
-        if self.running() or self.step == BACKEND:
-            return
         if self.stack.currentWidget() is self.check:
             self.close_check()
-            return
-        self._go(self.step - 1)
+        elif self.back_button.isEnabled():
+            self._go(self.step - 1)
 
     def _start_run(self) -> None:
         backend, profile = self.backends.chosen(), self.profiles.chosen()
@@ -242,6 +244,16 @@ class RunWizard(QWidget):
 
     def _save_failed(self, error: BaseException) -> None:
         self.submit.save_failed(error)  # CoreOp logged an unexpected one with its traceback
+
+    def open_run(self, opened: Reopened, *, submitted: bool) -> None:
+        """Show a run kept before at its results, ready to be signed and submitted."""
+        if self.running():
+            return
+        self.outcome, self.reopened = opened.outcome, True
+        self.results.show_outcome(opened.outcome)
+        self.submit.set_reopened(opened, submitted=submitted)
+        self._go(RESULTS)
+        self.results.table.setFocus()
 
     def open_check(self, result: CheckResult) -> None:
         """Show one check's detail in place of the results table."""
