@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from portal.i18n import _
 from ui.dialogs import ask
 from ui.operations import CoreOp, OpContext
+from ui.pages.conformance_choose import isolated
 from ui.pages.conformance_results import verdict_text
 from ui.state import AppState
 
@@ -142,7 +143,9 @@ class SubmitStep(QWidget):
     def set_saved(self, folder: Path) -> None:
         """The unsigned reports are written to `folder` and the run is recorded."""
         self.folder = folder
-        self.where.setText(_("Reports (report.json, report.junit.xml): {path}").format(path=folder))
+        self.where.setText(
+            _("Reports (report.json, report.junit.xml): {path}").format(path=isolated(str(folder)))
+        )
         self.state_label.setText(_("Not signed yet."))
         self._update()
 
