@@ -98,6 +98,15 @@ def format_number(value: int | float | Decimal) -> str:
     return format_decimal(value, locale=_locale)
 
 
+def format_significant(value: float, *, digits: int = 3) -> str:
+    """A measurement to `digits` significant digits (0.000116, 0.565, 4), in the locale's way."""
+    from babel.numbers import format_decimal
+
+    if value == 0:
+        return format_decimal(0, locale=_locale)  # not "0.0"
+    return format_decimal(value, format="@" + "#" * (digits - 1), locale=_locale)
+
+
 def format_list(items: list[str]) -> str:
     """Items joined as the locale joins a list ("a, b and c")."""
     # "standard", not "unit": Babel 2.18 repeats the last item of two-item Arabic unit lists.

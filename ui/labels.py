@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from portal.db.enums import OutboxState, PartnerType, RunStatus
+from typing import TYPE_CHECKING
+
+from portal.db.enums import Certification, OutboxState, PartnerType, RunStatus
 from portal.i18n import pgettext
+
+if TYPE_CHECKING:
+    from portal.conformance.results import Status
 
 
 def partner_type(value: PartnerType) -> str:
@@ -37,4 +42,28 @@ def run_status(value: RunStatus) -> str:
         RunStatus.FAILED: pgettext("conformance run", "Failed"),
         RunStatus.ERROR: pgettext("conformance run", "Error"),
         RunStatus.CANCELLED: pgettext("conformance run", "Cancelled"),
+    }[value]
+
+
+def check_status(value: Status) -> str:
+    """The verdict of one conformance check."""
+    return {
+        "PASS": pgettext("conformance check", "Passed"),
+        "QUALITY_WARNING": pgettext("conformance check", "Passed with a warning"),
+        "FAIL": pgettext("conformance check", "Failed"),
+        "NOT_SUPPORTED": pgettext("conformance check", "Not supported"),
+        "ERROR": pgettext("conformance check", "Error"),
+    }[value.value]
+
+
+def certification(value: Certification | None) -> str:
+    """What the marketplace made of a run's submitted report."""
+    if value is None:
+        return pgettext("certification", "Not submitted")
+    return {
+        Certification.SUBMITTED: pgettext("certification", "Submitted"),
+        Certification.CERTIFIED: pgettext("certification", "Certified"),
+        Certification.FAILED: pgettext("certification", "Not certified"),
+        Certification.UNCHALLENGED: pgettext("certification", "Unchallenged"),
+        Certification.REFUSED: pgettext("certification", "Refused"),
     }[value]

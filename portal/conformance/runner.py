@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.context import ForkServerContext, SpawnContext
@@ -147,11 +148,13 @@ def run_profile(
     progress: Progress = no_progress,
     cancel: CancelToken | None = None,
     challenge: Challenge | None = None,
+    on_result: Callable[[CheckResult], None] | None = None,
 ) -> RunOutcome:
     """Run each check in a worker; a crash or hang is that check's ERROR and the run goes on.
 
     Under a marketplace `challenge`, the inputs are drawn from the seed its nonce derives from
-    `seed`; without one the report says the run was unchallenged.
+    `seed`; without one the report says the run was unchallenged. `on_result` is told each
+    check's result as soon as it is known, so a window can list it live.
     """
     cancel = cancel or CancelToken()
     base_seed = seed
@@ -172,6 +175,12 @@ def run_profile(
         )
     capabilities: dict[str, Any] = detail
     results: list[CheckResult] = []
+
+    def record(result: CheckResult) -> None:
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+
     live: _Worker | None = current
     queued = False
     try:
@@ -183,7 +192,7 @@ def run_profile(
                 if state != "ready":
                     live.stop()
                     live = None
-                    results.append(_error(check, spec, profile, seed, str(detail)))
+                    record(_error(check, spec, profile, seed, str(detail)))
                     continue
             if not queued:  # the rest of the run, on a new worker after a crash or hang
                 live.submit([c.id for c in checks[done:]])
@@ -191,13 +200,11 @@ def run_profile(
             start = time.perf_counter()
             reply = live.result(cancel)
             if isinstance(reply, dict):
-                results.append(CheckResult.from_json(reply))
+                record(CheckResult.from_json(reply))
             else:
                 live.stop()
                 live = None
-                results.append(
-                    _error(check, spec, profile, seed, reply, time.perf_counter() - start)
-                )
+                record(_error(check, spec, profile, seed, reply, time.perf_counter() - start))
         progress(len(checks), len(checks), _("done"))
     finally:
         if live is not None:
