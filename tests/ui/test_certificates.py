@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pytestqt.qtbot import QtBot
 
@@ -98,3 +100,83 @@ def test_the_pdf_certificate_is_one_page_that_carries_its_verification(
     assert qr_payload(check) == (
         f"https://market.example/v1/certificates/c0ffee/verify#sha256={check.digest}"
     )
+
+
+def _trust(shell: Shell) -> None:
+    from cryptography.hazmat.primitives import serialization
+
+    from portal.exams.library import trust_keys
+
+    pem = KEY.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    trust_keys(shell.state.data_dir, [pem.decode()], source="https://market.example")
+
+
+def test_the_exams_page_prints_a_certificate_and_saves_its_credential(
+    shell: Shell, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    from ui.pages.exams import ExamsPage
+
+    _trust(shell)
+    _hold(shell, "c0ffee", "AIC Plugin Engineer", NOW + timedelta(days=700))
+    page = shell.window.page("exams")
+    assert isinstance(page, ExamsPage)
+    shell.window.show_page("exams")
+    shell.state.sig_changed.emit()
+    qtbot.waitUntil(lambda: page.certificates.rowCount() == 1 and not running_operations())
+    actions = page.certificate_actions
+    assert not actions.pdf_button.isEnabled()
+    page.certificates.setFocus()
+    page.certificates.setCurrentCell(0, 0)
+    assert actions.pdf_button.isEnabled()
+
+    pdf = tmp_path / "out" / "mine.pdf"
+    pdf.parent.mkdir()
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(pdf), ""))
+    actions.pdf_button.click()
+    qtbot.waitUntil(lambda: pdf.exists() and not running_operations())
+    assert pdf.read_bytes().startswith(b"%PDF-")
+    assert shell.window.statusBar().currentMessage() == "Saved mine.pdf."
+
+    saved = tmp_path / "out" / "mine.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(saved), ""))
+    actions.credential_button.click()
+    qtbot.waitUntil(lambda: saved.exists() and not running_operations())
+    check = verify_credential(json.loads(saved.read_text()), trusted_keys=[KEY.public_key()])
+    assert check.genuine
+
+
+@pytest.mark.parametrize(
+    ("forge", "verdict"),
+    [(False, "This certificate is genuine and current."), (True, "not genuine")],
+)
+def test_a_certificate_file_is_checked_from_the_exams_page(
+    shell: Shell,
+    qtbot: QtBot,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    forge: bool,
+    verdict: str,
+) -> None:
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    from ui.pages.exams import ExamsPage
+
+    _trust(shell)
+    credential = _credential("abc", "AIC Plugin Engineer", NOW + timedelta(days=700))
+    if forge:
+        credential["name"] = "AIC Grand Master"
+    file = tmp_path / "sent.json"
+    file.write_text(json.dumps(credential))
+    page = shell.window.page("exams")
+    assert isinstance(page, ExamsPage)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(file), ""))
+    page.verify_button.click()
+    qtbot.waitUntil(lambda: page.findChild(QMessageBox) is not None)
+    box = page.findChild(QMessageBox)
+    assert verdict in box.text()
+    assert "Holder: Amina Diallo" in box.informativeText()
+    box.close()

@@ -18,6 +18,7 @@ from portal.i18n import (
 )
 from ui.operations import CoreOp, OpContext
 from ui.pages.base import Page
+from ui.pages.exam_certificates import CertificateActions, verify_certificate_file
 from ui.state import AppState
 from ui.widgets import EmptyState, RecordTable, heading
 
@@ -39,8 +40,13 @@ class ExamsPage(Page):
         self.start_button.setAccessibleName(_("Start the selected exam"))
         self.start_button.setEnabled(False)
         self.start_button.clicked.connect(self.start_selected)
+        self.verify_button = QPushButton(_("&Verify a certificate…"))
+        self.verify_button.setObjectName("verifyCertificate")
+        self.verify_button.setAccessibleName(_("Check a certificate file someone sent you"))
+        self.verify_button.clicked.connect(self.choose_certificate_file)
         self.actions_bar.addWidget(self.import_button)
         self.actions_bar.addWidget(self.start_button)
+        self.actions_bar.addWidget(self.verify_button)
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -56,7 +62,14 @@ class ExamsPage(Page):
             lambda row, *_cells: self.start_button.setEnabled(row >= 0)
         )
         self.exams.activated.connect(lambda _index: self.start_selected())
-        for widget in (self.exams, self.certificates_heading, self.certificates):
+        self.certificates.setAccessibleName(_("Certificates"))
+        self.certificate_actions = CertificateActions(state, self.certificates)
+        for widget in (
+            self.exams,
+            self.certificates_heading,
+            self.certificates,
+            self.certificate_actions,
+        ):
             layout.addWidget(widget)
         empty = EmptyState(
             _("No exams on this computer"),
@@ -95,6 +108,14 @@ class ExamsPage(Page):
                 status().showMessage(_("Imported {file}.").format(file=path.name), 5000)
 
         CoreOp(self, work, writes=True, name="import exam").success(imported).run_in_background()
+
+    def choose_certificate_file(self) -> None:
+        """Ask for a certificate file (a signed credential), then check it offline."""
+        path, _filter = QFileDialog.getOpenFileName(
+            self, _("Verify a certificate"), "", _("Credentials (*.json)")
+        )
+        if path:
+            verify_certificate_file(self.state, self, Path(path))
 
     def start_selected(self) -> None:
         """Open the start screen for the exam chosen in the list."""
@@ -136,6 +157,7 @@ class ExamsPage(Page):
         )
         self.certificates_heading.setVisible(bool(certificates))
         self.certificates.setVisible(bool(certificates))
+        self.certificate_actions.setVisible(bool(certificates))
         return bool(exams or certificates)
 
 
