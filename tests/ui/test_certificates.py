@@ -180,3 +180,40 @@ def test_a_certificate_file_is_checked_from_the_exams_page(
     assert verdict in box.text()
     assert "Holder: Amina Diallo" in box.informativeText()
     box.close()
+
+
+def test_the_exams_page_shows_the_marketplace_results(shell: Shell, qtbot: QtBot) -> None:
+    from portal.db.models import ExamResult
+    from ui.pages.exams import ExamsPage
+
+    store = shell.state.store
+    assert store is not None
+    with store.session() as session, session.begin():
+        for n, (score, passed, pending) in enumerate([(14.0, True, 0), (6.0, False, 1)]):
+            session.add(
+                ExamResult(
+                    submission_id=f"s{n}",
+                    exam_id="aic-platform-associate",
+                    exam_version="2026.1",
+                    candidate_name="Amina Diallo",
+                    score=score,
+                    max_score=16.0,
+                    passed=passed,
+                    pending_manual=pending,
+                    report={"final": not pending},
+                    scored_at=NOW - timedelta(days=n),
+                )
+            )
+    page = shell.window.page("exams")
+    assert isinstance(page, ExamsPage)
+    shell.state.sig_changed.emit()
+    qtbot.waitUntil(lambda: page.results.rowCount() == 2 and not running_operations())
+    rows = {
+        page.results.item(r, 2).text(): page.results.item(r, 3).text()
+        for r in range(page.results.rowCount())
+    }
+    assert rows == {
+        "88%": "Passed",
+        "38%": "Not decided yet · 1 answer awaits manual scoring",
+    }
+    assert not page.results.isHidden()

@@ -15,6 +15,7 @@ from portal.i18n import (
     format_list,
     format_percent,
     language_name,
+    ngettext,
 )
 from ui.operations import CoreOp, OpContext
 from ui.pages.base import Page
@@ -25,6 +26,7 @@ from ui.widgets import EmptyState, RecordTable, heading
 if TYPE_CHECKING:
     from portal.db.store import Store
     from portal.exams.catalog import CertificateSummary, ExamSummary
+    from portal.exams.submissions import ResultSummary
 
 
 class ExamsPage(Page):
@@ -53,6 +55,11 @@ class ExamsPage(Page):
         self.exams = RecordTable(
             [_("Exam"), _("Version"), _("Kind"), _("Duration"), _("Pass mark"), _("Languages")]
         )
+        self.results_heading = heading(_("Results from the marketplace"), level=2)
+        self.results = RecordTable(
+            [_("Exam"), _("Candidate"), _("Score"), _("Result"), _("Scored")]
+        )
+        self.results.setAccessibleName(_("Results from the marketplace"))
         self.certificates_heading = heading(_("Certificates"), level=2)
         self.certificates = RecordTable(
             [_("Exam"), _("Holder"), _("Score"), _("Result"), _("Issued")]
@@ -66,6 +73,8 @@ class ExamsPage(Page):
         self.certificate_actions = CertificateActions(state, self.certificates)
         for widget in (
             self.exams,
+            self.results_heading,
+            self.results,
             self.certificates_heading,
             self.certificates,
             self.certificate_actions,
@@ -126,8 +135,8 @@ class ExamsPage(Page):
         if isinstance(exam_pk, int):
             open_exam_window(self.state, self, exam_pk=exam_pk)
 
-    def _show(self, records: tuple[list[ExamSummary], list[CertificateSummary]]) -> bool:
-        exams, certificates = records
+    def _show(self, records: _Records) -> bool:
+        exams, results, certificates = records
         self.exams.set_rows(
             [
                 [
@@ -155,13 +164,47 @@ class ExamsPage(Page):
             ],
             keys=[c.certificate_id for c in certificates],
         )
+        self.results.set_rows(
+            [
+                [
+                    f"{r.exam_id} {r.exam_version}",
+                    r.candidate_name,
+                    (format_percent(r.score / r.max_score if r.max_score else 0.0), r.score),
+                    _verdict(r),
+                    (format_datetime(r.scored_at), r.scored_at),
+                ]
+                for r in results
+            ],
+            keys=[r.submission_id for r in results],
+        )
+        self.results_heading.setVisible(bool(results))
+        self.results.setVisible(bool(results))
         self.certificates_heading.setVisible(bool(certificates))
         self.certificates.setVisible(bool(certificates))
         self.certificate_actions.setVisible(bool(certificates))
-        return bool(exams or certificates)
+        return bool(exams or results or certificates)
 
 
-def _load(store: Store) -> tuple[list[ExamSummary], list[CertificateSummary]]:
+_Records = tuple["list[ExamSummary]", "list[ResultSummary]", "list[CertificateSummary]"]
+
+
+def _verdict(result: ResultSummary) -> str:
+    """Passed or not, and whether a person still has answers to score."""
+    if not result.final:
+        verdict = _("Not decided yet")
+    else:
+        verdict = _("Passed") if result.passed else _("Not passed")
+    if result.pending_manual:
+        verdict += " · " + ngettext(
+            "{count} answer awaits manual scoring",
+            "{count} answers await manual scoring",
+            result.pending_manual,
+        ).format(count=result.pending_manual)
+    return verdict
+
+
+def _load(store: Store) -> _Records:
     from portal.exams.catalog import list_certificates, list_exams
+    from portal.exams.submissions import list_results
 
-    return list_exams(store), list_certificates(store)
+    return list_exams(store), list_results(store), list_certificates(store)
