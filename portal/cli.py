@@ -561,7 +561,7 @@ def sandbox_serve(
     until_stdin_closes: bool,
 ) -> None:
     """Serve the sandbox marketplace over HTTPS until interrupted."""
-    from portal.sandbox.exams import DEMO_EXAM_CODE
+    from portal.demo_accounts import DEMO_EXAM_CODE
     from portal.sandbox.seed import DEMO_PASSWORD
     from portal.sandbox.serve import serve
     from portal.sandbox.tls import TLSFiles, spki_pin

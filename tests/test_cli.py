@@ -52,6 +52,16 @@ def test_demo_creates_the_store_and_shows_it(tmp_path: Path) -> None:
         done.stdout
     )
     assert "No OS keyring is available" in done.stdout  # and so it does not sign in
+    # conformance needs no marketplace: the run happens, but stays here unchallenged
+    assert "6. Conformance" in done.stdout
+    assert "Ran tensor-core-v1 on cpu-reference: 56 checks in" in done.stdout
+    assert "      Passed: " in done.stdout and "      Not supported: " in done.stdout
+    assert "report.html to " in done.stdout and ", unsigned." in done.stdout
+    assert "Recorded as run 1 (`aic-portal conformance runs 1`)." in done.stdout
+    assert "Not submitted: a run is certified only when signed in" in done.stdout
+    (report,) = (data / "walkthrough").glob("conformance-*/report.json")
+    assert not report.with_name("report.dsse.json").exists()
+    assert "7. Exams\n   Not signed in: no exams were downloaded" in done.stdout
     assert (data / "portal.sqlite3").exists()
     again = aic("--data-dir", str(data), "info")
     assert f"Schema:             {head_revision()} (current)" in again.stdout
@@ -65,12 +75,44 @@ def test_demo_signs_in_to_the_embedded_sandbox_and_publishes_a_plugin(tmp_path: 
     }
     done = aic("--data-dir", str(tmp_path / "d"), "demo", env=env)
     assert done.returncode == 0, done.stderr
-    assert "Signed in as Ada Obi <ada@lagos-ai.example> for Lagos AI Integrators." in done.stdout
-    assert "from the model-serving template; lint: 0 findings." in done.stdout
+    out = done.stdout
+    assert "Signed in as Ada Obi <ada@lagos-ai.example> for Lagos AI Integrators." in out
+    assert "from the model-serving template; lint: 0 findings." in out
     # the key registration and the version went out; the sandbox took the version for review
-    assert "then synced: Delivered 2; postponed 0; conflicts 0; needing attention 0." in done.stdout
-    assert "Review: In review." in done.stdout
+    assert "then synced: Delivered 2; postponed 0; conflicts 0; needing attention 0." in out
+    assert "Review: In review." in out
+    # conformance: challenged, signed with the key the plugin step made, submitted, certified
+    key = out.split("Made the signing key ")[1][:16]
+    assert "Challenge " in out and "so the report answers this challenge only." in out
+    assert f"report.dsse.json to {tmp_path / 'd' / 'walkthrough'}" in out
+    assert f"signed with the key {key}." in out
+    assert "Queued it for certification (outbox item #" in out
+    assert "Certification: Certified." in out
+    # exams: downloaded by sync, a practice scored here, a certification scored and certified
+    assert (
+        "Sync downloaded AIC-Platform Certified Associate 2026.1 (certification) and "
+        "AIC-Platform practice test 2026.1 (practice)." in out
+    )
+    assert "answered 7 of its 7 items from the keys the practice package carries." in out
+    assert "Scored here, offline: " in out and "pass mark 60%: passed; 1 written answer" in out
+    assert "with the sitting code AICP-DEMO-2026 that the proctor hands out" in out
+    assert "Answered 10 of its 10 items as Ada Obi, sealed the sitting" in out
+    assert "Synced: Delivered 2; postponed 0; conflicts 0; needing attention 0." in out
+    assert "The marketplace scored it " in out and "): passed." in out
+    assert ", fetched by sync: AIC-Platform Certified Associate for Ada Obi, score" in out
+    assert "genuine, signed by the marketplace and unchanged since" in out
     assert "access_token" not in (tmp_path / "d" / "logs" / "portal.log").read_text()
+
+    again = aic("--data-dir", str(tmp_path / "d"), "demo", env=env)
+    assert again.returncode == 0, again.stderr
+    out = again.stdout
+    assert "then synced: Delivered 1; postponed 0" in out  # the key was registered before
+    assert "Recorded as run 2" in out and "Certification: Certified." in out
+    assert "Downloaded by an earlier sync, current: " in out
+    assert "answered 7 of its 7 items" in out  # a practice exam may be sat again
+    assert "Certification: AIC-Platform Certified Associate was sat on this computer on" in out
+    assert "Answered 10 of its 10" not in out and "): passed." in out
+    assert "genuine, signed by the marketplace and unchanged since" in out
 
 
 def test_two_data_dirs_share_nothing(tmp_path: Path) -> None:

@@ -10,7 +10,6 @@ did not exist.
 from __future__ import annotations
 
 import hashlib
-import sys
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path as FilePath
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from portal.demo_accounts import DEMO_CERTIFICATION_EXAM, DEMO_EXAM_CODE, demo_exams_folder
 from portal.errors import InputError
 from portal.exams.model import ExamContent
 from portal.exams.package import build_package, new_sitting_code, normalise_code
@@ -40,11 +40,9 @@ EXAM_ID = r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$"
 VERSION = r"^[0-9A-Za-z.\-+]{1,32}$"
 DEFAULT_VALIDITY = timedelta(days=365)
 
-DEMO_EXAM_CODE = "AICP-DEMO-2026"
-"""The certification demo exam's sitting code, as a proctor would hand it out."""
 DEMO_EXAMS = [
     # (file, practice, organisations entitled: None for all of them)
-    ("aic-platform-associate.json", False, ["Lagos AI Integrators", "Jakarta Edge Compute"]),
+    (DEMO_CERTIFICATION_EXAM, False, ["Lagos AI Integrators", "Jakarta Edge Compute"]),
     ("aic-platform-practice.json", True, None),
 ]
 
@@ -260,13 +258,6 @@ def _first_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(part) for part in error.get("loc", ()))
     return f"{where}: {error.get('msg', '')}" if where else str(error.get("msg", ""))
-
-
-def demo_exams_folder() -> FilePath:
-    """resources/exams, beside the source tree or inside the installed bundle."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    base = FilePath(bundle) if bundle else FilePath(__file__).resolve().parents[2]
-    return base / "resources" / "exams"
 
 
 def seed_demo_exams(sessions: sessionmaker[Any]) -> None:

@@ -16,10 +16,11 @@ from portal.cancel import CancelToken, no_progress
 from portal.cli import main
 from portal.db.models import Exam
 from portal.db.store import Store
+from portal.demo_accounts import DEMO_EXAM_CODE
 from portal.exams.library import trusted_key_list, unlock
 from portal.exams.package import WrongCodeError
 from portal.paths import DataDir
-from portal.sandbox.exams import DEMO_EXAM_CODE, exam_content
+from portal.sandbox.exams import exam_content
 from portal.sandbox.store import open_store
 from portal.sync.engine import sync
 from portal.sync.exams import download_exams, list_offers

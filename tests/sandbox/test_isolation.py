@@ -201,9 +201,10 @@ def test_another_organisation_sees_nothing(client: httpx.Client) -> None:
 
 def empty_submission(device: Ed25519PrivateKey) -> dict[str, object]:
     """A sealed submission of the demo practice exam with no answer, as a sitting makes it."""
+    from portal.demo_accounts import demo_exams_folder
     from portal.exams.delivery import deliver
     from portal.exams.seal import Submission, seal
-    from portal.sandbox.exams import demo_exams_folder, load_exam
+    from portal.sandbox.exams import load_exam
 
     content = load_exam(demo_exams_folder() / "aic-platform-practice.json", practice=True)
     submission = Submission(

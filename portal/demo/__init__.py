@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -14,7 +15,10 @@ from portal.auth.tokens import NoKeyringError, TokenStore
 from portal.cancel import CancelToken, no_progress
 from portal.db.migrate import current_revision
 from portal.db.store import Store
+from portal.demo.conformance import show_conformance
+from portal.demo.exams import show_exams
 from portal.demo_accounts import DEMO_EMAIL, DEMO_PASSWORD
+from portal.errors import ErrorKind, PortalError
 from portal.i18n import (
     _,
     available_locales,
@@ -33,13 +37,23 @@ from portal.paths import DataDir
 from portal.settings import Settings
 from portal.sync.connectivity import probe_marketplace
 from portal.sync.embedded import EmbeddedSandbox
-from portal.sync.engine import sync
-from portal.sync.profile import fetch_profile, save_profile
+from portal.sync.engine import SyncReport, sync
+from portal.sync.profile import Whoami, fetch_profile, save_profile
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The marketplace the walkthrough signed in to, whom for, and what its first sync fetched."""
+
+    market: Marketplace
+    tokens: TokenStore
+    who: Whoami
+    exams_downloaded: list[str]
 
 
 def _sign_in_and_sync(
     data_dir: DataDir, market: Marketplace, *, sandbox: bool, echo: Callable[[str], object]
-) -> None:
+) -> SignedIn | None:
     """Sign in (as the sandbox's demo user), show who that is, and deliver one queued action."""
     tokens = TokenStore(data_dir.keyring_service, market.account)
     try:
@@ -49,7 +63,7 @@ def _sign_in_and_sync(
                     "   "
                     + _("Not signed in: run `aic-portal login` to sign in through your browser.")
                 )
-                return
+                return None
             echo(
                 "   "
                 + _("Signing in to the sandbox as its demo user {email}…").format(email=DEMO_EMAIL)
@@ -64,7 +78,7 @@ def _sign_in_and_sync(
         who = fetch_profile(market, tokens)
     except NoKeyringError as exc:
         echo("   " + exc.message)
-        return
+        return None
     echo(
         "   "
         + _("Signed in as {name} <{email}> for {organisation}.").format(
@@ -73,7 +87,9 @@ def _sign_in_and_sync(
     )
     with Store.open(data_dir) as store:
         save_profile(store, who)
-        _publish_a_plugin(data_dir, store, market, tokens, echo=echo)
+        report = _publish_a_plugin(data_dir, store, market, tokens, echo=echo)
+    downloaded = report.exams_downloaded if report is not None else []
+    return SignedIn(market, tokens, who, downloaded)
 
 
 def _publish_a_plugin(
@@ -83,8 +99,9 @@ def _publish_a_plugin(
     tokens: TokenStore,
     *,
     echo: Callable[[str], object],
-) -> None:
-    """Make a plugin from a template, lint, pack and sign it, publish it through the outbox."""
+) -> SyncReport | None:
+    """Make a plugin from a template, lint, pack and sign it, publish it through the outbox;
+    the sync's report (None when lint stopped it)."""
     from portal.plugins.attestation import sign_package
     from portal.plugins.keys import generate_signing_key, has_signing_key, load_signing_key
     from portal.plugins.labels import review_status
@@ -94,7 +111,8 @@ def _publish_a_plugin(
     from portal.plugins.templates import create_plugin
 
     name = f"walkthrough-{datetime.now(UTC):%Y%m%d%H%M%S}"
-    folder = data_dir.root / "walkthrough" / name
+    # a folder per run: a package's folder belongs to one plugin project
+    folder = data_dir.root / "walkthrough" / name / "source"
     create_plugin("model-serving", folder, name=name)
     found = lint_plugin(folder)
     echo(
@@ -106,7 +124,7 @@ def _publish_a_plugin(
         ).format(name=name, n=len(found))
     )
     if has_errors(found):
-        return
+        return None
     if not has_signing_key(data_dir):
         key = generate_signing_key(data_dir)
         echo("   " + _("Made the signing key {key}.").format(key=key.key_id))
@@ -128,6 +146,17 @@ def _publish_a_plugin(
             summary=report.summary(), status=review_status(status)
         )
     )
+    return report
+
+
+def _shown_or_stopped(step: Callable[[], None], *, echo: Callable[[str], object]) -> None:
+    """Run a step; one that cannot go on says why in a line, and the walkthrough goes on."""
+    try:
+        step()
+    except PortalError as exc:
+        if exc.kind == ErrorKind.CANCELLED:
+            raise
+        echo("   " + _("Stopped here: {problem}").format(problem=exc.message))
 
 
 def fill_sandbox_sign_in(market: Marketplace, *, email: str = DEMO_EMAIL) -> Callable[[str], None]:
@@ -243,11 +272,18 @@ def walkthrough(data_dir: DataDir, settings: Settings, *, echo: Callable[[str], 
         )
     try:
         reach = probe_marketplace(market)
+        signed_in = None
         if not reach.online:
             echo("   " + _("Offline: {reason}").format(reason=reach.reason()))
         else:
             echo("   " + _("Online: {url}").format(url=market.url))
-            _sign_in_and_sync(data_dir, market, sandbox=embedded is not None, echo=echo)
+            signed_in = _sign_in_and_sync(data_dir, market, sandbox=embedded is not None, echo=echo)
+
+        heading(_("Conformance"))
+        _shown_or_stopped(lambda: show_conformance(data_dir, signed_in, echo=echo), echo=echo)
+
+        heading(_("Exams"))
+        _shown_or_stopped(lambda: show_exams(data_dir, signed_in, echo=echo), echo=echo)
     finally:
         if embedded is not None:
             embedded.stop()
