@@ -83,13 +83,22 @@ def execute(
     """Run one check; an exception is its ERROR, with the traceback's last line as the message."""
     start = time.perf_counter()
     if not check.supported_by(backend):
-        return CheckResult(
-            check.id,
-            Status.NOT_SUPPORTED,
-            check.required,
+        missing = (
             _("the backend does not offer {dtype}").format(dtype=check.dtype)
             if check.dtype not in backend.capabilities().dtypes
-            else _("the backend declares no native {op}").format(op=check.op),
+            else _("the backend declares no native {op}").format(op=check.op)
+        )
+        if not check.required:  # NOT_SUPPORTED only where the profile allows a backend to opt out
+            return CheckResult(check.id, Status.NOT_SUPPORTED, check.required, missing)
+        return CheckResult(
+            check.id,
+            Status.FAIL,
+            check.required,
+            _("{profile} requires this check, but {reason}").format(
+                profile=profile, reason=missing
+            ),
+            {},
+            repro(spec, profile, check.id, seed=seed, shapes=[], dtype=check.dtype),
         )
     ctx = CheckContext(backend, np.random.default_rng(check_seed(seed, check.id)), table)
     try:

@@ -70,6 +70,13 @@ def conformance() -> None:
     "--no-sign", is_flag=True, help="Write no signature (the report cannot be submitted)."
 )
 @click.option(
+    "--waiver",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Loosen limits of the tolerance table for this run: a TOML file of [[waiver]] entries "
+    "(op, dtype, rtol/atol/ulp, reason). The report records each one.",
+)
+@click.option(
     "--challenge/--no-challenge",
     "challenge_mode",
     default=None,
@@ -86,17 +93,30 @@ def run(
     only: str | None,
     timeout: float,
     no_sign: bool,
+    waiver: Path | None,
     challenge_mode: bool | None,
 ) -> None:
     """Run the checks. Exit 0: required ones passed; 1: a FAIL or ERROR; 2: cannot start."""
     from portal.cancel import CancelToken
+    from portal.conformance.backends import check_backend_spec
+    from portal.conformance.catalogue import profile_checks
+    from portal.conformance.labels import check_status
     from portal.conformance.report import write_reports
     from portal.conformance.runner import StartError, run_profile
     from portal.conformance.runs import record_run
+    from portal.conformance.tolerances import load_table, load_waivers
     from portal.db.store import Store
+    from portal.errors import PortalError
     from portal.plugins.keys import load_signing_key
 
-    key = None if no_sign else load_signing_key(_data_dir(ctx))  # before the work, not after it
+    try:  # everything a run needs, before asking the marketplace for a challenge
+        profile_checks(profile, only=only)
+        check_backend_spec(spec)
+        waivers = load_waivers(waiver, load_table()) if waiver else []
+        key = None if no_sign else load_signing_key(_data_dir(ctx))
+    except PortalError as exc:
+        click.echo(_("Error: {message}").format(message=exc.message), err=True)
+        ctx.exit(2)
     # an unsigned report cannot be submitted: it would spend a challenge for nothing
     wanted = challenge_mode if challenge_mode is not None else not no_sign
     challenge = _challenge(ctx, required=bool(challenge_mode)) if wanted else None
@@ -114,17 +134,24 @@ def run(
             progress=show,
             cancel=CancelToken(),
             challenge=challenge,
+            waivers=waivers,
         )
     except StartError as exc:
         click.echo(_("Error: {message}").format(message=exc.message), err=True)
         ctx.exit(2)
     for result in outcome.results:
-        click.echo(f"{result.status.value:<15} {result.check}  {result.message}")
+        click.echo(f"{check_status(result.status):<24} {result.check}  {result.message}")
     for path in write_reports(outcome, out, key=key):
         click.echo(_("Written: {path}").format(path=path))
     with Store.open(_data_dir(ctx)) as store:
         run_id = record_run(store, outcome, report_dir=out)
     click.echo(_("Recorded as run {id} (`aic-portal conformance runs {id}`).").format(id=run_id))
+    for kept in outcome.table.waivers:
+        click.echo(
+            _("Waiver: {op} on {dtype} loosened, because: {reason}").format(
+                op=kept.op, dtype=kept.dtype, reason=kept.reason
+            )
+        )
     if challenge is None:
         click.echo(_("Unchallenged: this run cannot be certified."))
     ctx.exit(outcome.exit_code)
@@ -189,11 +216,12 @@ def backends() -> None:
             click.echo(_quantum_line(name, caps))
             continue
         click.echo(
-            _("{name}: {kind}; dtypes {dtypes}; devices {devices}").format(
+            _("{name}: {kind}; dtypes {dtypes}; devices {devices}; versions {versions}").format(
                 name=name,
                 kind=caps.kind,
                 dtypes=", ".join(caps.dtypes),
                 devices=", ".join(caps.devices),
+                versions=", ".join(f"{k} {v}" for k, v in caps.versions.items()) or "–",
             )
         )
 
@@ -301,7 +329,11 @@ def runs(ctx: click.Context, run_id: int | None) -> None:
         )
     )
     for result in detail.results:
-        ratio = "" if result.ratio is None else f"  ({result.ratio:.3g} × limit)"
+        ratio = (
+            ""
+            if result.ratio is None
+            else "  " + _("({ratio} × limit)").format(ratio=f"{result.ratio:.3g}")
+        )
         click.echo(f"  {check_status(result.status):<24} {result.check}{ratio}")
         if result.repro:
             click.echo("      " + result.repro.replace("\n", "\n      "))

@@ -95,12 +95,35 @@ def _summary(report: dict[str, Any]) -> str:
                 )
             ),
         ),
+        *(
+            (
+                _("Waiver"),
+                escape(
+                    _("{op} on {dtype}: {table} loosened to {waived}, because: {reason}").format(
+                        op=w.get("op"),
+                        dtype=w.get("dtype"),
+                        table=_limit(w.get("table")),
+                        waived=_limit(w.get("waived")),
+                        reason=w.get("reason"),
+                    )
+                ),
+            )
+            for w in table.get("waivers") or []
+            if isinstance(w, dict)
+        ),
         (_("Started"), escape(_moment(report.get("startedAt")))),
         (_("Finished"), escape(_moment(report.get("finishedAt")))),
         (_("Made by"), escape(f"{tool.get('name')} {tool.get('version')}")),
     ]
     body = "".join(f'<tr><th scope="row">{escape(k)}</th><td>{v}</td></tr>' for k, v in rows)
     return f"<table>{body}</table>"
+
+
+def _limit(limit: object) -> str:
+    """A recorded limit ("rtol 0.001, atol 0.01") as the report shows it."""
+    if not isinstance(limit, dict):
+        return "?"
+    return ", ".join(f"{key} {value}" for key, value in limit.items())
 
 
 def _moment(text: object) -> str:

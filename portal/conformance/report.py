@@ -18,6 +18,7 @@ from portal.conformance.challenge import challenge_json
 from portal.conformance.html import render_html
 from portal.conformance.results import Status
 from portal.conformance.runner import RunOutcome
+from portal.conformance.tolerances import ToleranceTable
 from portal.conformance.verification import (
     PREDICATE_TYPE,
     SCHEMA,
@@ -76,13 +77,21 @@ def report_data(outcome: RunOutcome) -> dict[str, Any]:
         "challenge": challenge_json(
             outcome.challenge, outcome.seed if outcome.base_seed is None else outcome.base_seed
         ),
-        "toleranceTable": {"version": outcome.table.version, "sha256": outcome.table.sha256},
+        "toleranceTable": _table_json(outcome.table),
         "startedAt": outcome.started_at.isoformat(),
         "finishedAt": outcome.finished_at.isoformat(),
         "summary": summary(outcome),
         "passed": outcome.exit_code == 0,
         "results": [r.as_json() for r in outcome.results],
     }
+
+
+def _table_json(table: ToleranceTable) -> dict[str, Any]:
+    """The table's version and hash, and the waivers that loosened it for this run (if any)."""
+    data: dict[str, Any] = {"version": table.version, "sha256": table.sha256}
+    if table.waivers:
+        data["waivers"] = [waiver.as_json(table) for waiver in table.waivers]
+    return data
 
 
 def junit_xml(outcome: RunOutcome) -> bytes:

@@ -18,7 +18,7 @@ from portal.conformance.catalogue import profile_checks, repro
 from portal.conformance.challenge import Challenge, challenged_seed
 from portal.conformance.checks import Check
 from portal.conformance.results import CheckResult, Status, passed
-from portal.conformance.tolerances import ToleranceTable, load_table
+from portal.conformance.tolerances import ToleranceTable, Waiver, load_table
 from portal.errors import InputError
 from portal.i18n import _, current_locale
 
@@ -69,11 +69,15 @@ def _context() -> ForkServerContext | SpawnContext:
 class _Worker:
     """One worker process and our end of its pipe."""
 
-    def __init__(self, spec: str, profile: str, seed: int, *, timeout_s: float) -> None:
+    def __init__(
+        self, spec: str, profile: str, seed: int, *, timeout_s: float, waivers: list[Waiver]
+    ) -> None:
         context = _context()
         self.conn, child = context.Pipe()
         self.process: BaseProcess = context.Process(
-            target=worker.serve, args=(spec, profile, seed, child, current_locale()), daemon=True
+            target=worker.serve,
+            args=(spec, profile, seed, child, current_locale(), waivers),
+            daemon=True,
         )
         self.process.start()
         child.close()
@@ -149,12 +153,14 @@ def run_profile(
     cancel: CancelToken | None = None,
     challenge: Challenge | None = None,
     on_result: Callable[[CheckResult], None] | None = None,
+    waivers: list[Waiver] | None = None,
 ) -> RunOutcome:
     """Run each check in a worker; a crash or hang is that check's ERROR and the run goes on.
 
     Under a marketplace `challenge`, the inputs are drawn from the seed its nonce derives from
     `seed`; without one the report says the run was unchallenged. `on_result` is told each
-    check's result as soon as it is known, so a window can list it live.
+    check's result as soon as it is known, so a window can list it live. `waivers` loosen
+    limits of the tolerance table for this run, and the report records them.
     """
     cancel = cancel or CancelToken()
     base_seed = seed
@@ -166,7 +172,8 @@ def run_profile(
     except InputError as exc:
         raise StartError(exc.message) from exc
     started = datetime.now(UTC)
-    current = _Worker(spec, profile, seed, timeout_s=timeout_s)
+    waivers = waivers or []
+    current = _Worker(spec, profile, seed, timeout_s=timeout_s, waivers=waivers)
     state, detail = current.handshake(cancel)
     if state != "ready":
         current.stop()
@@ -187,7 +194,8 @@ def run_profile(
         for done, check in enumerate(checks):
             progress(done, len(checks), check.id)
             if live is None:
-                live, queued = _Worker(spec, profile, seed, timeout_s=timeout_s), False
+                live = _Worker(spec, profile, seed, timeout_s=timeout_s, waivers=waivers)
+                queued = False
                 state, detail = live.handshake(cancel)
                 if state != "ready":
                     live.stop()
@@ -214,7 +222,7 @@ def run_profile(
         profile,
         seed,
         capabilities,
-        load_table(),
+        load_table().waived(waivers),
         results,
         started,
         datetime.now(UTC),

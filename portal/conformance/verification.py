@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from portal.conformance.catalogue import profile_checks
 from portal.conformance.challenge import challenged_seed
 from portal.conformance.results import Status, passed
-from portal.conformance.tolerances import load_table
+from portal.conformance.tolerances import ToleranceTable, load_table
 from portal.errors import InputError
 from portal.i18n import _
 from portal.plugins.dsse import SignatureError, parse_envelope, signature_valid
@@ -61,6 +61,8 @@ class VerifiedReport:
     challenge: ChallengeClaim | None
     shortfalls: list[str]
     checked: list[str] = field(default_factory=list)
+    waivers: list[str] = field(default_factory=list)
+    """Each loosened limit as "op dtype (reason)"; a certification says it relied on them."""
 
     @property
     def passed(self) -> bool:
@@ -140,7 +142,7 @@ def _verify(
         _("digest: {path} has the signed SHA-256 {sha256}").format(path=report_name, sha256=digest)
     )
     content = _content(report, report_name)
-    _check_table(content, report_name, checked)
+    waivers = _check_table(content, report_name, checked)
     challenge = _check_challenge(content, report_name, checked)
     shortfalls = _check_required(content, report_name, checked)
     return VerifiedReport(
@@ -152,6 +154,7 @@ def _verify(
         challenge=challenge,
         shortfalls=shortfalls,
         checked=checked,
+        waivers=waivers,
     )
 
 
@@ -188,7 +191,7 @@ def _content(report: bytes, name: str) -> dict[str, Any]:
     return dict(content)
 
 
-def _check_table(content: dict[str, Any], name: str, checked: list[str]) -> None:
+def _check_table(content: dict[str, Any], name: str, checked: list[str]) -> list[str]:
     table = load_table()
     claimed = content["toleranceTable"]
     if claimed.get("version") != table.version or claimed.get("sha256") != table.sha256:
@@ -209,6 +212,34 @@ def _check_table(content: dict[str, Any], name: str, checked: list[str]) -> None
             version=table.version, sha256=table.sha256
         )
     )
+    waivers = claimed.get("waivers", [])
+    if not waivers:
+        return []
+    problems = [w for w in waivers if not _honest_waiver(w, table)]
+    if problems:
+        raise ReportRefusedError(
+            _(
+                "{path} records a waiver that does not loosen a limit of the known table, or "
+                "gives no reason."
+            ).format(path=name)
+        )
+    described = [f"{w['op']} {w['dtype']} ({w['reason']})" for w in waivers]
+    checked.append(_("tolerance waivers: {list}").format(list="; ".join(described)))
+    return described
+
+
+def _honest_waiver(waiver: Any, table: ToleranceTable) -> bool:
+    """Whether a recorded waiver names a known limit as it is, loosens it, and says why."""
+    try:
+        base = table.entries[(str(waiver["op"]), str(waiver["dtype"]))]
+        recorded = {k: float(waiver["table"].get(k, 0.0)) for k in ("rtol", "atol", "ulp")}
+        waived = {k: float(waiver["waived"].get(k, 0.0)) for k in ("rtol", "atol", "ulp")}
+        reason = str(waiver["reason"]).strip()
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return False
+    kept = all(recorded[k] == getattr(base, k) for k in recorded)
+    looser = all(waived[k] >= recorded[k] for k in waived) and waived != recorded
+    return kept and looser and bool(reason)
 
 
 def _check_challenge(

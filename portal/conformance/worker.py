@@ -7,13 +7,18 @@ from multiprocessing.connection import Connection
 
 from portal.conformance.backends import load_backend
 from portal.conformance.catalogue import PROFILE_KINDS, execute, profile_checks
-from portal.conformance.tolerances import load_table
+from portal.conformance.tolerances import Waiver, load_table
 from portal.errors import PortalError
 from portal.i18n import SOURCE_LOCALE, _, current_locale, set_locale
 
 
 def serve(
-    spec: str, profile: str, seed: int, conn: Connection, locale: str = SOURCE_LOCALE
+    spec: str,
+    profile: str,
+    seed: int,
+    conn: Connection,
+    locale: str = SOURCE_LOCALE,
+    waivers: list[Waiver] | None = None,
 ) -> None:
     """Load the backend, say ("ready", capabilities) or ("failed", why), then run each list of
     check ids sent, answering each check as it ends, until None."""
@@ -43,7 +48,7 @@ def serve(
         return
     conn.send(("ready", asdict(capabilities)))
     checks = {check.id: check for check in profile_checks(profile)}
-    table = load_table()
+    table = load_table().waived(waivers or [])
     while (check_ids := conn.recv()) is not None:
         for check_id in check_ids:
             result = execute(

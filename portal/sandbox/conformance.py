@@ -226,4 +226,6 @@ def _verdict(verified: VerifiedReport) -> tuple[State, str | None]:
         return "failed", "; ".join(verified.shortfalls)
     if verified.challenge is None:
         return "unchallenged", "Run without a marketplace challenge: it cannot be certified."
+    if verified.waivers:
+        return "certified", "Certified with tolerance waivers: " + "; ".join(verified.waivers)
     return "certified", None

@@ -11,6 +11,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
+from portal.conformance.catalogue import profile_checks
 from portal.conformance.runner import StartError
 from tests.keyrings import MemoryKeyring
 from tests.sandbox_server import RunningSandbox
@@ -21,6 +22,9 @@ from ui.pages.conformance_wizard import BACKEND, PROFILE, RESULTS, RUN, SUBMIT, 
 
 HANGS = "tests.conformance.hangs_in_var"
 OFF_BY = "tests.conformance.off_by_matmul"
+
+
+TENSOR = profile_checks("tensor-core-v1")
 
 
 def _settle(qtbot: QtBot) -> None:
@@ -102,13 +106,13 @@ def test_a_small_profile_runs_live_to_the_results_and_is_listed(shell: Shell, qt
     wizard.next_button.click()
     profiles = wizard.profiles
     assert [_plain(profiles.list.item(r).text()) for r in range(profiles.list.count())] == [
-        "tensor-core-v1: 20 checks, 12 required"
+        f"tensor-core-v1: {len(TENSOR)} checks, {sum(c.required for c in TENSOR)} required"
     ]  # the neuromorphic profile is not offered for a tensor backend
     profiles.only.setText("nope.*")
     assert not wizard.next_button.isEnabled()
     assert profiles.count.text() == "No check of tensor-core-v1 matches “nope.*”."
-    profiles.only.setText("softmax.*")
-    assert profiles.count.text() == "2 of 20 checks will run."
+    profiles.only.setText("softmax.float[36][24]")
+    assert profiles.count.text() == f"2 of {len(TENSOR)} checks will run."
     profiles.seed.setValue(7)
     run = wizard.run
     seen: list[tuple[str, str, bool]] = []
@@ -159,7 +163,7 @@ def test_a_small_profile_runs_live_to_the_results_and_is_listed(shell: Shell, qt
 
 def test_filters_narrow_the_results(shell: Shell, qtbot: QtBot) -> None:
     wizard = _wizard(shell, qtbot)
-    _run(wizard, qtbot, f"array-api:{OFF_BY}", "[mb]*")
+    _run(wizard, qtbot, f"array-api:{OFF_BY}", "[mb]*.float[36][24]")
     wizard.next_button.click()
     results = wizard.results
     assert results.verdict.text().startswith("Not passed")
@@ -197,7 +201,7 @@ def test_filters_narrow_the_results(shell: Shell, qtbot: QtBot) -> None:
 
 def test_a_check_opens_with_its_chart_tolerance_and_repro(shell: Shell, qtbot: QtBot) -> None:
     wizard = _wizard(shell, qtbot)
-    _run(wizard, qtbot, f"array-api:{OFF_BY}", "[mb]*")
+    _run(wizard, qtbot, f"array-api:{OFF_BY}", "[mb]*.float[36][24]")
     wizard.next_button.click()
     results = wizard.results
     results.table.setFocus()
@@ -213,7 +217,7 @@ def test_a_check_opens_with_its_chart_tolerance_and_repro(shell: Shell, qtbot: Q
     assert detail.title.text() == "matmul.float32"
     assert detail.status.text().startswith("Failed: largest error is ")
     assert detail.tolerance.text().startswith("matmul on float32: rtol 1.2e-07, atol 1e-06")
-    assert "up to 4 passes with a warning" in detail.tolerance.text()
+    assert "up to 0.75 passes; up to 1 passes with a warning" in detail.tolerance.text()
     quantities = [detail.measured.item(r, 0).text() for r in range(detail.measured.rowCount())]
     assert quantities == ["Largest absolute error", "Largest relative error", "Error / limit"]
     assert detail.chart.isVisibleTo(detail) and not detail.no_chart.isVisibleTo(detail)
@@ -221,9 +225,9 @@ def test_a_check_opens_with_its_chart_tolerance_and_repro(shell: Shell, qtbot: Q
     assert [(b.label, b.this) for b in bars] == [("float32", True), ("float64", False)]
     assert bars[0].ratio > 4  # far above the warning limit drawn beside it
     series = detail.chart.chart().series()
-    assert [s.name() for s in series[1:]] == ["Limit", "Warning limit (4)"]
+    assert [s.name() for s in series[1:]] == ["Limit", "Warning level (0.75)"]
     assert [p.y() for p in series[1].points()] == [1.0, 1.0]
-    assert [p.y() for p in series[2].points()] == [4.0, 4.0]
+    assert [p.y() for p in series[2].points()] == [0.75, 0.75]
     snippet = detail.repro.toPlainText()
     assert f"run_check('array-api:{OFF_BY}', 'tensor-core-v1', 'matmul.float32'" in snippet
     assert detail.repro.isReadOnly()
@@ -480,7 +484,7 @@ def test_a_kept_run_opens_from_the_list_and_is_signed_later(
     key = generate_signing_key(shell.state.data_dir)
     page = _page(shell)
     wizard = _wizard(shell, qtbot)
-    _run(wizard, qtbot, f"array-api:{OFF_BY}", "matmul.*")
+    _run(wizard, qtbot, f"array-api:{OFF_BY}", "matmul.*float[36][24]")
     wizard.next_button.click()
     wizard.next_button.click()
     qtbot.waitUntil(lambda: wizard.submit.folder is not None)

@@ -112,7 +112,7 @@ def tolerance_for(outcome: RunOutcome, check_id: str) -> tuple[str, Tolerance] |
 def tolerance_text(outcome: RunOutcome, result: CheckResult) -> str:
     """The limit used, and how the error ratio is judged against it."""
     found = tolerance_for(outcome, result.check)
-    warn = format_significant(outcome.table.warn_factor)
+    warn = format_significant(outcome.table.warn_at)
     if found is None:
         return _("No numeric tolerance: this check compares exactly (table v{version}).").format(
             version=outcome.table.version
@@ -129,8 +129,8 @@ def tolerance_text(outcome: RunOutcome, result: CheckResult) -> str:
     elif tol.scale == "n":
         limit = _("{limit}, times n for a reduction over n elements").format(limit=limit)
     return _(
-        "{op} on {dtype}: {limit} (table v{version}). Error / limit up to 1 passes; up to {warn} "
-        "passes with a warning; above fails."
+        "{op} on {dtype}: {limit} (table v{version}). Error / limit up to {warn} passes; up to 1 "
+        "passes with a warning; above fails, unless a waiver loosened the limit."
     ).format(
         op=op,
         dtype=split_dtype(result.check, known_dtypes(outcome))[1],
@@ -165,7 +165,7 @@ class RatioChart(QChartView):
         # Numbers and dtypes read left to right in every language, as in the code views.
         self.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
 
-    def plot(self, bars: list[Bar], *, status: Status, warn_factor: float) -> None:
+    def plot(self, bars: list[Bar], *, status: Status, warn_at: float) -> None:
         """Draw `bars`; a ratio that is not finite is drawn to the top and called so."""
         self.bars = bars
         chart = QChart()
@@ -177,7 +177,7 @@ class RatioChart(QChartView):
         chart.legend().setLabelColor(text)
         chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
         finite = [b.ratio for b in bars if math.isfinite(b.ratio)]
-        top = max([warn_factor * 1.15, *(r * 1.1 for r in finite)])
+        top = max([1.15, *(r * 1.1 for r in finite)])
         this_set = QBarSet(_("This check"))
         this_set.setColor(COLOURS[status])
         this_set.setBorderColor(COLOURS[status])
@@ -218,8 +218,8 @@ class RatioChart(QChartView):
         for level, name, colour, dash in (
             (1.0, _("Limit"), COLOURS[Status.FAIL], Qt.PenStyle.DashLine),
             (
-                warn_factor,
-                _("Warning limit ({n})").format(n=format_significant(warn_factor)),
+                warn_at,
+                _("Warning level ({n})").format(n=format_significant(warn_at)),
                 COLOURS[Status.QUALITY_WARNING],
                 Qt.PenStyle.DotLine,
             ),
@@ -338,7 +338,7 @@ class CheckDetail(QWidget):
         self.measured.setVisible(bool(rows))
         bars = chart_bars(outcome, result)
         if bars:
-            self.chart.plot(bars, status=result.status, warn_factor=outcome.table.warn_factor)
+            self.chart.plot(bars, status=result.status, warn_at=outcome.table.warn_at)
         else:
             self.no_chart.setText(_no_chart_reason(result))
         self.chart.setVisible(bool(bars))
