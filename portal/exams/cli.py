@@ -322,7 +322,8 @@ def export_submissions_command(obj: _Context, output: Path) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
 def import_submissions_command(obj: _Context, file: Path) -> None:
-    """Check the sealed submissions in a proctor's FILE and queue the new ones for the next sync."""
+    """Check the sealed submissions in a proctor's FILE and queue the new ones for the next sync;
+    exits 1 when any does not hold (the others are still imported)."""
     from portal.db.store import Store
     from portal.exams.submissions import import_submissions
 
@@ -343,6 +344,18 @@ def import_submissions_command(obj: _Context, file: Path) -> None:
                 len(report.already_here),
             ).format(count=len(report.already_here))
         )
+    for refused in report.refused:
+        click.echo(_("Refused {what}").format(what=refused.describe()), err=True)
+    if report.refused:
+        click.echo(
+            ngettext(
+                "{count} submission does not hold and was not imported.",
+                "{count} submissions do not hold and were not imported.",
+                len(report.refused),
+            ).format(count=len(report.refused)),
+            err=True,
+        )
+        raise click.exceptions.Exit(1)
 
 
 @exam.command("results")

@@ -8,6 +8,8 @@ one result per submission id.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,11 +43,34 @@ EXPORT_FORMAT = "aic-exam-submissions/1"
 
 
 @dataclass(frozen=True)
+class Refused:
+    """A submission in a proctor's file that does not hold, so one bad entry spares the rest."""
+
+    position: int
+    """Its place in the file, from 1."""
+    submission_id: str | None
+    """The id it claims (unchecked, to find the candidate), or None where none can be read."""
+    problem: str
+
+    def describe(self) -> str:
+        """One line naming the submission and what does not hold, in the user's language."""
+        if self.submission_id is None:
+            return _("submission {number}: {problem}").format(
+                number=self.position, problem=self.problem
+            )
+        return _("submission {number} ({id}): {problem}").format(
+            number=self.position, id=self.submission_id, problem=self.problem
+        )
+
+
+@dataclass(frozen=True)
 class ImportReport:
-    """What an import did: queued, already here (from this computer or an earlier import)."""
+    """What an import did: queued, already here (from this computer or an earlier import), and
+    refused because it does not hold."""
 
     queued: list[str]
     already_here: list[str]
+    refused: list[Refused]
 
 
 @dataclass(frozen=True)
@@ -178,8 +203,8 @@ def export_submissions(store: Store, output: Path) -> int:
 
 def import_submissions(store: Store, source: Path) -> ImportReport:
     """Check each sealed submission in a proctor's file (seal, journal, answers) and queue the
-    new ones; the whole file is refused if any one does not hold, naming it."""
-    opened = _read_export(source)
+    new ones; one that does not hold is refused and reported, the others still go."""
+    opened, refused = _read_export(source)
     queued, already = [], []
     with store.session() as session, session.begin():
         for entry, submission in opened:
@@ -212,10 +237,14 @@ def import_submissions(store: Store, source: Path) -> ImportReport:
                 submission.key_id,
             )
             queued.append(submission.submission_id)
-    return ImportReport(queued, already)
+    return ImportReport(queued, already, refused)
 
 
-def _read_export(source: Path) -> list[tuple[dict[str, Any], Submission]]:
+def _read_export(
+    source: Path,
+) -> tuple[list[tuple[dict[str, Any], Submission]], list[Refused]]:
+    """The submissions in `source` that hold, and those that do not; a file that is not one
+    at all is refused whole."""
     def bad(problem: str) -> InputError:
         return InputError(
             _("{path} is not a file of sealed submissions: {problem}.").format(
@@ -241,23 +270,34 @@ def _read_export(source: Path) -> list[tuple[dict[str, Any], Submission]]:
     entries = document.get("submissions")
     if not isinstance(entries, list):
         raise bad(_("it lists no submissions"))
-    found = []
+    found, refused = [], []
     for number, entry in enumerate(entries, start=1):
         try:
             if not isinstance(entry, dict) or not isinstance(entry.get("device_public_key"), str):
                 raise SealError(_("it carries no device key"))
-            public = public_key_from_pem(entry["device_public_key"].encode("ascii", "replace"), "")
+            public = public_key_from_pem(
+                entry["device_public_key"].encode("ascii", "replace"), _("its device key")
+            )
             submission = open_sealed(entry.get("envelope"), public)
             if submission.key_id != key_id(public):
                 raise SealError(_("it names another device key than the one it carries"))
         except InputError as exc:
-            raise bad(
-                _("submission {number} does not hold ({problem})").format(
-                    number=number, problem=exc.message
-                )
-            ) from exc
+            refused.append(Refused(number, _claimed_id(entry), exc.message))
+            continue
         found.append((entry, submission))
-    return found
+    return found, refused
+
+
+def _claimed_id(entry: Any) -> str | None:
+    """The submission id an entry's payload claims, read without trusting it, for the report."""
+    try:
+        payload = json.loads(base64.b64decode(entry["envelope"]["payload"], validate=True))
+        claimed = payload["submission_id"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        return None
+    if not isinstance(claimed, str) or not claimed.isprintable():
+        return None
+    return claimed[:80]
 
 
 def fetch_results(
