@@ -245,6 +245,7 @@ def _read_export(
 ) -> tuple[list[tuple[dict[str, Any], Submission]], list[Refused]]:
     """The submissions in `source` that hold, and those that do not; a file that is not one
     at all is refused whole."""
+
     def bad(problem: str) -> InputError:
         return InputError(
             _("{path} is not a file of sealed submissions: {problem}.").format(
