@@ -127,9 +127,11 @@ def download(obj: _Context) -> None:
         report = download_exams(store, market, tokens, progress=no_progress, cancel=CancelToken())
     for name in report.downloaded:
         click.echo(_("Downloaded {exam}.").format(exam=name))
+    new, same = len(report.downloaded), report.unchanged
     click.echo(
-        _("{new} new or changed, {same} already here.").format(
-            new=len(report.downloaded), same=report.unchanged
+        _("{new}, {same}.").format(
+            new=ngettext("{count} new or changed", "{count} new or changed", new).format(count=new),
+            same=ngettext("{count} already here", "{count} already here", same).format(count=same),
         )
     )
     for line in report.errors:
@@ -157,11 +159,12 @@ def list_exams(obj: _Context) -> None:
         kind = _("practice") if row.practice else _("certification")
         until = format_datetime(row.expires_at) if row.expires_at else "—"
         left = max(0, MAX_ATTEMPTS - row.failed_unlocks)
+        tries = ngettext("{count} code try left", "{count} code tries left", left).format(
+            count=left
+        )
         click.echo(
-            _(
-                "{id}: {title} {version} ({kind}), valid until {until}, {left} code tries left"
-            ).format(
-                id=row.id, title=row.title, version=row.version, kind=kind, until=until, left=left
+            _("{id}: {title} {version} ({kind}), valid until {until}, {tries}").format(
+                id=row.id, title=row.title, version=row.version, kind=kind, until=until, tries=tries
             )
             + (
                 _("; practice code {code}").format(code=row.practice_code)
@@ -276,13 +279,16 @@ def import_qti_command(
             )
         ) from exc
     content = result.content
+    items, sections = len(content.items()), len(content.sections)
     click.echo(
-        _("Wrote {exam} {version} to {path}: {items} items in {sections} sections.").format(
+        _("Wrote {exam} {version} to {path}: {items} in {sections}.").format(
             exam=content.exam_id,
             version=content.version,
             path=output,
-            items=len(content.items()),
-            sections=len(content.sections),
+            items=ngettext("{count} item", "{count} items", items).format(count=items),
+            sections=ngettext("{count} section", "{count} sections", sections).format(
+                count=sections
+            ),
         )
     )
 

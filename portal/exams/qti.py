@@ -144,9 +144,11 @@ def _import_folder(
     if tests:
         if len(tests) > 1:
             raise QtiError(
-                _("{path} holds {n} assessment tests; import one test file at a time.").format(
-                    path=shown(manifest), n=len(tests)
-                )
+                ngettext(
+                    "{path} holds {n} assessment test; import one test file at a time.",
+                    "{path} holds {n} assessment tests; import one test file at a time.",
+                    len(tests),
+                ).format(path=shown(manifest), n=len(tests))
             )
         test = parse_xml(tests[0])
         title, test_time, pools = _test(test, tests[0], base)

@@ -20,7 +20,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from portal.errors import InputError
-from portal.i18n import _
+from portal.i18n import _, format_number, ngettext
 
 MAX_XML_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 128
@@ -83,9 +83,11 @@ class _Builder(ET.TreeBuilder):
         if self.depth > MAX_DEPTH:
             line = self.parser.parser.CurrentLineNumber if self.parser else 0
             raise QtiError(
-                _("{path}, line {line}: elements are nested more than {n} deep.").format(
-                    path=shown(self.path), line=line, n=MAX_DEPTH
-                )
+                ngettext(
+                    "{path}, line {line}: elements are nested more than {n} level deep.",
+                    "{path}, line {line}: elements are nested more than {n} levels deep.",
+                    MAX_DEPTH,
+                ).format(path=shown(self.path), line=line, n=MAX_DEPTH)
             )
         return super().start(tag, attrs)
 
@@ -110,9 +112,11 @@ def parse_xml(path: Path) -> Node:
         size = path.stat().st_size
         if size > MAX_XML_BYTES:
             raise QtiError(
-                _("{path} is refused: it is larger than {n} bytes.").format(
-                    path=shown(path), n=MAX_XML_BYTES
-                )
+                ngettext(
+                    "{path} is refused: it is larger than {n} byte.",
+                    "{path} is refused: it is larger than {n} bytes.",
+                    MAX_XML_BYTES,
+                ).format(path=shown(path), n=format_number(MAX_XML_BYTES))
             )
         data = path.read_bytes()
     except OSError as exc:

@@ -27,7 +27,7 @@ from portal.errors import InputError, StorageError
 from portal.exams.device_key import device_key
 from portal.exams.journal import ChainEntry
 from portal.exams.seal import MAX_SUBMISSION_BYTES, SealError, Submission, open_sealed, seal
-from portal.i18n import _
+from portal.i18n import _, format_number, ngettext
 from portal.plugins.dsse import key_id, public_key_from_pem
 from portal.sync.outbox import enqueue
 
@@ -256,7 +256,12 @@ def _read_export(
     try:
         size = source.stat().st_size
         if size > 64 * MAX_SUBMISSION_BYTES:
-            raise bad(_("it is larger than {n} bytes").format(n=64 * MAX_SUBMISSION_BYTES))
+            most = 64 * MAX_SUBMISSION_BYTES
+            raise bad(
+                ngettext("it is larger than {n} byte", "it is larger than {n} bytes", most).format(
+                    n=format_number(most)
+                )
+            )
         document = json.loads(source.read_bytes())
     except OSError as exc:
         raise InputError(

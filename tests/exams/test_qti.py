@@ -311,7 +311,7 @@ def test_deep_nesting_is_refused(tmp_path: Path) -> None:
         + "</itemBody></assessmentItem>"
     )
 
-    with pytest.raises(QtiError, match=f"nested more than {MAX_DEPTH} deep"):
+    with pytest.raises(QtiError, match=f"nested more than {MAX_DEPTH} levels deep"):
         import_qti(path)
 
 
