@@ -394,7 +394,7 @@ def results_command(obj: _Context) -> None:
             ).format(
                 when=format_datetime(result.scored_at),
                 candidate=result.candidate_name,
-                exam=result.exam_id,
+                exam=result.exam_title,
                 version=result.exam_version,
                 score=format_number(result.score),
                 most=format_number(result.max_score),

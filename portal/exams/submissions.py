@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from portal.atomic import write_atomically
 from portal.db.enums import SittingState
-from portal.db.models import ExamResult, ExamSubmission, OutboxItem, Sitting
+from portal.db.models import Exam, ExamResult, ExamSubmission, OutboxItem, Sitting
 from portal.db.store import Store
 from portal.errors import InputError, StorageError
 from portal.exams.device_key import device_key
@@ -80,6 +80,8 @@ class ResultSummary:
     submission_id: str
     exam_id: str
     exam_version: str
+    exam_title: str
+    """The title of the exam's package here, else its id (a package imported elsewhere)."""
     candidate_name: str
     score: float
     max_score: float
@@ -403,13 +405,21 @@ def _utc(moment: datetime) -> datetime:
 
 
 def list_results(store: Store) -> list[ResultSummary]:
-    """Every result fetched, newest first."""
+    """Every result fetched, newest first, named by its exam's title where the package is here."""
+    query = (
+        select(ExamResult, Exam.title)
+        .outerjoin(
+            Exam, (Exam.exam_id == ExamResult.exam_id) & (Exam.version == ExamResult.exam_version)
+        )
+        .order_by(ExamResult.scored_at.desc())
+    )
     with store.session() as session:
         return [
             ResultSummary(
                 r.submission_id,
                 r.exam_id,
                 r.exam_version,
+                title or r.exam_id,
                 r.candidate_name,
                 r.score,
                 r.max_score,
@@ -418,5 +428,5 @@ def list_results(store: Store) -> list[ResultSummary]:
                 bool(r.report.get("final", True)),
                 r.scored_at,
             )
-            for r in session.scalars(select(ExamResult).order_by(ExamResult.scored_at.desc()))
+            for r, title in session.execute(query).tuples()
         ]

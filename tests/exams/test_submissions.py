@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from portal.auth.oauth import Marketplace, access_token
 from portal.auth.tokens import TokenStore
 from portal.db.enums import OutboxState, SittingState
-from portal.db.models import Exam, OutboxItem, Sitting
+from portal.db.models import Exam, ExamResult, OutboxItem, Sitting
 from portal.db.store import Store
 from portal.errors import InputError
 from portal.exams.device_key import device_key
@@ -360,6 +361,35 @@ def test_one_bad_submission_does_not_keep_the_others_out(
     done = aic(*data, "exam", "import-submissions", str(exported))  # all good, already here
     assert done.returncode == 0, done.stderr
     assert "1 was already here" in done.stdout and done.stderr == ""
+
+
+def test_results_are_named_by_the_title_of_the_exam_here(data_dir: DataDir) -> None:
+    with Store.open(data_dir) as store:
+        add_exam(store, EXAM)
+        with store.session() as session, session.begin():
+            for n, version in enumerate([EXAM.version, "0.9"]):
+                session.add(
+                    ExamResult(
+                        submission_id=f"s{n}",
+                        exam_id=EXAM.exam_id,
+                        exam_version=version,
+                        candidate_name="Ada Obi",
+                        score=3.0,
+                        max_score=4.0,
+                        passed=True,
+                        pending_manual=0,
+                        report={"final": True},
+                        scored_at=datetime(2026, 5, 1 + n, tzinfo=UTC),
+                    )
+                )
+        found = list_results(store)
+    assert [(r.exam_version, r.exam_title) for r in found] == [
+        ("0.9", EXAM.exam_id),  # no package of that version here
+        (EXAM.version, EXAM.title["en"]),
+    ]
+    done = aic("--data-dir", str(data_dir.root), "exam", "results")
+    assert done.returncode == 0, done.stderr
+    assert f"Ada Obi  {EXAM.title['en']} {EXAM.version}  3/4 (75%)  passed" in done.stdout
 
 
 def test_import_refuses_a_file_that_is_not_one(tmp_path: Path, data_dir: DataDir) -> None:
