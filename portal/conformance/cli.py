@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import click
 
-from portal.i18n import _, format_datetime, format_number
+from portal.i18n import _, format_datetime, format_number, ngettext
 from portal.paths import DataDir
 from portal.settings import Settings
 
@@ -361,12 +361,14 @@ def _echo_run(run: RunSummary) -> None:
     from portal.db.enums import Certification
 
     click.echo(
-        _("Run {id}: {profile} on {backend}, {status}, {checks} checks, {date}").format(
+        _("Run {id}: {profile} on {backend}, {status}, {checks}, {date}").format(
             id=run.id,
             profile=run.profile,
             backend=run.backend,
             status=run_status(run.status),
-            checks=run.checks,
+            checks=ngettext("{count} check", "{count} checks", run.checks).format(
+                count=format_number(run.checks)
+            ),
             date=format_datetime(run.started_at),
         )
     )

@@ -127,9 +127,11 @@ def download(obj: _Context) -> None:
         report = download_exams(store, market, tokens, progress=no_progress, cancel=CancelToken())
     for name in report.downloaded:
         click.echo(_("Downloaded {exam}.").format(exam=name))
+    new, same = len(report.downloaded), report.unchanged
     click.echo(
-        _("{new} new or changed, {same} already here.").format(
-            new=len(report.downloaded), same=report.unchanged
+        _("{new}, {same}.").format(
+            new=ngettext("{count} new or changed", "{count} new or changed", new).format(count=new),
+            same=ngettext("{count} already here", "{count} already here", same).format(count=same),
         )
     )
     for line in report.errors:
@@ -157,11 +159,12 @@ def list_exams(obj: _Context) -> None:
         kind = _("practice") if row.practice else _("certification")
         until = format_datetime(row.expires_at) if row.expires_at else "—"
         left = max(0, MAX_ATTEMPTS - row.failed_unlocks)
+        tries = ngettext("{count} code try left", "{count} code tries left", left).format(
+            count=left
+        )
         click.echo(
-            _(
-                "{id}: {title} {version} ({kind}), valid until {until}, {left} code tries left"
-            ).format(
-                id=row.id, title=row.title, version=row.version, kind=kind, until=until, left=left
+            _("{id}: {title} {version} ({kind}), valid until {until}, {tries}").format(
+                id=row.id, title=row.title, version=row.version, kind=kind, until=until, tries=tries
             )
             + (
                 _("; practice code {code}").format(code=row.practice_code)
@@ -276,13 +279,16 @@ def import_qti_command(
             )
         ) from exc
     content = result.content
+    items, sections = len(content.items()), len(content.sections)
     click.echo(
-        _("Wrote {exam} {version} to {path}: {items} items in {sections} sections.").format(
+        _("Wrote {exam} {version} to {path}: {items} in {sections}.").format(
             exam=content.exam_id,
             version=content.version,
             path=output,
-            items=len(content.items()),
-            sections=len(content.sections),
+            items=ngettext("{count} item", "{count} items", items).format(count=items),
+            sections=ngettext("{count} section", "{count} sections", sections).format(
+                count=sections
+            ),
         )
     )
 
@@ -322,7 +328,8 @@ def export_submissions_command(obj: _Context, output: Path) -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_obj
 def import_submissions_command(obj: _Context, file: Path) -> None:
-    """Check the sealed submissions in a proctor's FILE and queue the new ones for the next sync."""
+    """Check the sealed submissions in a proctor's FILE and queue the new ones for the next sync;
+    exits 1 when any does not hold (the others are still imported)."""
     from portal.db.store import Store
     from portal.exams.submissions import import_submissions
 
@@ -343,6 +350,18 @@ def import_submissions_command(obj: _Context, file: Path) -> None:
                 len(report.already_here),
             ).format(count=len(report.already_here))
         )
+    for refused in report.refused:
+        click.echo(_("Refused {what}").format(what=refused.describe()), err=True)
+    if report.refused:
+        click.echo(
+            ngettext(
+                "{count} submission does not hold and was not imported.",
+                "{count} submissions do not hold and were not imported.",
+                len(report.refused),
+            ).format(count=len(report.refused)),
+            err=True,
+        )
+        raise click.exceptions.Exit(1)
 
 
 @exam.command("results")
@@ -375,7 +394,7 @@ def results_command(obj: _Context) -> None:
             ).format(
                 when=format_datetime(result.scored_at),
                 candidate=result.candidate_name,
-                exam=result.exam_id,
+                exam=result.exam_title,
                 version=result.exam_version,
                 score=format_number(result.score),
                 most=format_number(result.max_score),

@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +152,7 @@ def read_credential(path: Path) -> dict[str, Any]:
         raise CredentialError(_("{path} is too large to be a certificate.").format(path=path))
     try:
         document = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise CredentialError(_("{path} is not a JSON certificate.").format(path=path)) from exc
     if not isinstance(document, dict):
         raise CredentialError(_("{path} is not a JSON certificate.").format(path=path))
@@ -165,33 +166,98 @@ def verify_credential(
     now: datetime | None = None,
 ) -> CredentialCheck:
     """Check the proof against the marketplace keys this app trusts, offline."""
-    try:
-        subject = credential["credentialSubject"]
-        names = {i["identityType"]: i["identityHash"] for i in subject["identifier"]}
-        facts = CredentialCheck(
-            holder_name=str(names["name"]),
-            partner_id=str(names["identifier"]),
-            exam_title=str(subject["achievement"]["name"]),
-            score=str(subject["result"][0]["value"]),
-            issued_at=datetime.fromisoformat(credential["validFrom"]),
-            valid_until=datetime.fromisoformat(credential["validUntil"]),
-            issuer=str(credential["issuer"]["name"]),
-            digest=digest(credential),
-            verification_url=verification_url(credential),
-            genuine=False,
-            problem=None,
-        )
-        proof = dict(credential["proof"])
-    except (KeyError, IndexError, TypeError, ValueError) as exc:
-        raise CredentialError(
-            _("This is not an AIC-Platform certificate: {field} is missing or malformed.").format(
-                field=exc
-            )
-        ) from exc
-    problem = _proof_problem(credential, proof, trusted_keys)
+    subject = _object(credential, "credentialSubject")
+    achievement = _object(subject, "achievement", "credentialSubject.achievement")
+    facts = CredentialCheck(
+        holder_name=_identity_of(subject, "name"),
+        partner_id=_identity_of(subject, "identifier"),
+        exam_title=_text(achievement, "name", "credentialSubject.achievement.name"),
+        score=_score(subject),
+        issued_at=_moment(credential, "validFrom"),
+        valid_until=_moment(credential, "validUntil"),
+        issuer=_text(_object(credential, "issuer"), "name", "issuer.name"),
+        digest=_digest_of(credential),
+        verification_url=f"{_text(credential, 'id')}/verify",
+        genuine=False,
+        problem=None,
+    )
+    problem = _proof_problem(credential, dict(_object(credential, "proof")), trusted_keys)
     if problem is None and (now or datetime.now(UTC)) < facts.issued_at:
         problem = _("The certificate is dated in the future.")
     return replace(facts, genuine=problem is None, problem=problem)
+
+
+def _digest_of(credential: dict[str, Any]) -> str:
+    try:
+        return digest(credential)
+    except (UnicodeEncodeError, RecursionError) as exc:  # a lone surrogate; absurd nesting
+        raise _malformed(_("it holds text that cannot be read")) from exc
+
+
+def _malformed(problem: str) -> CredentialError:
+    return CredentialError(
+        _("This is not an AIC-Platform certificate: {problem}.").format(problem=problem)
+    )
+
+
+def _object(parent: dict[str, Any], key: str, field: str | None = None) -> dict[str, Any]:
+    value = parent.get(key)
+    if not isinstance(value, dict):
+        raise _malformed(_("{field} is missing or not an object").format(field=field or key))
+    return value
+
+
+def _text(parent: dict[str, Any], key: str, field: str | None = None) -> str:
+    value = parent.get(key)
+    if not isinstance(value, str):
+        raise _malformed(_("{field} is missing or not text").format(field=field or key))
+    return value
+
+
+def _identity_of(subject: dict[str, Any], kind: str) -> str:
+    """The holder's name or partner id, from the subject's IdentityObjects."""
+    identities = subject.get("identifier")
+    if not isinstance(identities, list):
+        raise _malformed(
+            _("{field} is missing or not a list").format(field="credentialSubject.identifier")
+        )
+    for identity in identities:
+        if isinstance(identity, dict) and identity.get("identityType") == kind:
+            value = identity.get("identityHash")
+            if isinstance(value, str):
+                return value
+    raise _malformed(
+        _("{field} has no “{kind}” identity").format(
+            field="credentialSubject.identifier", kind=kind
+        )
+    )
+
+
+def _score(subject: dict[str, Any]) -> str:
+    """The result's value: decimal text, so a reader can show it as a percentage."""
+    results = subject.get("result")
+    first = results[0] if isinstance(results, list) and results else None
+    value = first.get("value") if isinstance(first, dict) else None
+    if isinstance(value, str):
+        try:
+            if Decimal(value).is_finite():
+                return value
+        except InvalidOperation:
+            pass  # refused below
+    raise _malformed(_("{field} has no score as a number").format(field="credentialSubject.result"))
+
+
+def _moment(credential: dict[str, Any], key: str) -> datetime:
+    value = credential.get(key)
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or not 1 < moment.year < 9999:  # at the ends, a time zone overflows
+        raise _malformed(_("its {field} is not a date").format(field=key))
+    if moment.tzinfo is None:
+        raise _malformed(_("its {field} has no time zone").format(field=key))
+    return moment
 
 
 def _proof_problem(

@@ -42,7 +42,7 @@ from portal.exams.package import (
     open_package,
     read_header,
 )
-from portal.i18n import _, current_locale, ngettext
+from portal.i18n import _, current_locale, format_date, ngettext
 from portal.paths import DataDir
 from portal.plugins.dsse import key_id, public_key_from_pem
 
@@ -310,9 +310,12 @@ def _set_failures(store: Store, exam_pk: int, count: int) -> None:
 
 def _locked(what: str) -> LockedPackageError:
     return LockedPackageError(
-        _(
+        ngettext(
+            "{exam} is locked on this computer after {n} wrong sitting code. Ask the proctor: "
+            "they can check the code and clear the lock with `aic-portal exam reset-attempts`.",
             "{exam} is locked on this computer after {n} wrong sitting codes. Ask the proctor: "
-            "they can check the code and clear the lock with `aic-portal exam reset-attempts`."
+            "they can check the code and clear the lock with `aic-portal exam reset-attempts`.",
+            MAX_ATTEMPTS,
         ).format(exam=what, n=MAX_ATTEMPTS)
     )
 
@@ -322,7 +325,7 @@ def _expired(path: Path, header: ExamHeader) -> ExpiredPackageError:
         _(
             "The exam package {path} expired on {date}; ask the proctor or the marketplace for a "
             "current one."
-        ).format(path=path, date=header.expires_at.date().isoformat())
+        ).format(path=path, date=format_date(header.expires_at.astimezone().date(), length="long"))
     )
 
 

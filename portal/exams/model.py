@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from portal.i18n import _
+from portal.i18n import _, ngettext
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]{0,63}$")]
 LocalText = dict[str, str]
@@ -200,9 +200,11 @@ class Section(_Model):
     def _draw_fits(self) -> Section:
         if self.draw is not None and self.draw > len(self.items):
             raise ValueError(
-                _("section {section} draws {draw} items from a pool of {pool}").format(
-                    section=self.id, draw=self.draw, pool=len(self.items)
-                )
+                ngettext(
+                    "section {section} draws {draw} items from a pool of {pool}",
+                    "section {section} draws {draw} items from a pool of {pool}",
+                    len(self.items),
+                ).format(section=self.id, draw=self.draw, pool=len(self.items))
             )
         return self
 
@@ -310,7 +312,9 @@ def answer_problem(item: Item, answer: Answer) -> str | None:
     if len(set(answer)) != len(answer):
         return _("the same choice is given twice")
     if isinstance(i, ChoiceInteraction) and i.max_choices and len(answer) > i.max_choices:
-        return _("at most {count} choices").format(count=i.max_choices)
+        return ngettext("at most {count} choice", "at most {count} choices", i.max_choices).format(
+            count=i.max_choices
+        )
     if isinstance(i, InlineChoiceInteraction) and len(answer) > 1:
         return _("one choice only")
     if isinstance(i, OrderInteraction) and answer and sorted(answer) != sorted(known):
@@ -323,5 +327,7 @@ def answer_problem(item: Item, answer: Answer) -> str | None:
             and i.max_associations
             and (len(answer) > i.max_associations)
         ):
-            return _("at most {count} associations").format(count=i.max_associations)
+            return ngettext(
+                "at most {count} association", "at most {count} associations", i.max_associations
+            ).format(count=i.max_associations)
     return None

@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from portal.atomic import write_atomically
 from portal.errors import InputError
 from portal.exams.model import ExamContent, Identifier, LocalText
-from portal.i18n import _
+from portal.i18n import _, format_date, format_number, ngettext
 from portal.plugins.dsse import key_id
 
 MAGIC = b"AICEXAM\x01"
@@ -164,7 +164,11 @@ def build_package(
     secret = normalise_code(code)
     if len(secret) < MIN_CODE_LENGTH:
         raise InputError(
-            _("A sitting code needs at least {n} letters or digits.").format(n=MIN_CODE_LENGTH)
+            ngettext(
+                "A sitting code needs at least {n} letter or digit.",
+                "A sitting code needs at least {n} letters or digits.",
+                MIN_CODE_LENGTH,
+            ).format(n=MIN_CODE_LENGTH)
         )
     if expires_at.tzinfo is None:
         raise InputError(_("The expiry time of an exam package needs a time zone."))
@@ -231,7 +235,10 @@ def open_package(
                 _(
                     "The exam package {path} expired on {date}; ask the proctor or the "
                     "marketplace for a current one."
-                ).format(path=path, date=header.expires_at.date().isoformat())
+                ).format(
+                    path=path,
+                    date=format_date(header.expires_at.astimezone().date(), length="long"),
+                )
             )
         handle.seek(offset)
         ciphertext = handle.read(header.ciphertext_size + 1)
@@ -290,7 +297,12 @@ def _verified_header(
     """The header and where the ciphertext starts, after every check that needs no code."""
     size = os.fstat(handle.fileno()).st_size
     if size > MAX_PACKAGE_BYTES:
-        raise _damaged(path, _("it is larger than {n} bytes").format(n=MAX_PACKAGE_BYTES))
+        raise _damaged(
+            path,
+            ngettext(
+                "it is larger than {n} byte", "it is larger than {n} bytes", MAX_PACKAGE_BYTES
+            ).format(n=format_number(MAX_PACKAGE_BYTES)),
+        )
     start = handle.read(len(MAGIC) + 4)
     if len(start) < len(MAGIC) + 4 or start[: len(MAGIC)] != MAGIC:
         if start[:7] == MAGIC[:7]:
@@ -298,7 +310,12 @@ def _verified_header(
         raise DamagedPackageError(_("{path} is not an exam package (.aicexam).").format(path=path))
     (length,) = struct.unpack(">I", start[len(MAGIC) :])
     if length > MAX_HEADER_BYTES:
-        raise _damaged(path, _("its header claims {n} bytes").format(n=length))
+        raise _damaged(
+            path,
+            ngettext("its header claims {n} byte", "its header claims {n} bytes", length).format(
+                n=format_number(length)
+            ),
+        )
     header_bytes = handle.read(length)
     signature = handle.read(SIGNATURE_SIZE)
     if len(header_bytes) != length or len(signature) != SIGNATURE_SIZE:

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from portal.exams.model import ExamContent, Item, Section
 from portal.exams.qti_items import Unsupported, convert_item
-from portal.exams.qti_xml import Node, QtiError, parse_xml
+from portal.exams.qti_xml import Node, QtiError, parse_xml, shown, unpacked_from
 from portal.i18n import _, ngettext
 from portal.plugins.safezip import Limits, extract_archive
 
@@ -83,12 +83,13 @@ def import_qti(
         with tempfile.TemporaryDirectory(prefix="aic-qti-") as temp:
             folder = Path(temp) / "package"
             extract_archive(path, folder, limits=ZIP_LIMITS)
-            return _import_folder(
-                folder,
-                path.stem,
-                skip_unsupported=skip_unsupported,
-                options=(exam_id, version, language, duration_s, pass_mark, practice),
-            )
+            with unpacked_from(path, folder):
+                return _import_folder(
+                    folder,
+                    path.stem,
+                    skip_unsupported=skip_unsupported,
+                    options=(exam_id, version, language, duration_s, pass_mark, practice),
+                )
     if path.is_dir():
         return _import_folder(
             path,
@@ -122,7 +123,9 @@ def _import_folder(
     manifest = folder / "imsmanifest.xml"
     if not manifest.is_file():
         raise QtiError(
-            _("{path} is not a QTI content package: it has no imsmanifest.xml.").format(path=folder)
+            _("{path} is not a QTI content package: it has no imsmanifest.xml.").format(
+                path=shown(folder)
+            )
         )
     root = parse_xml(manifest)
     base = folder.resolve()
@@ -141,9 +144,11 @@ def _import_folder(
     if tests:
         if len(tests) > 1:
             raise QtiError(
-                _("{path} holds {n} assessment tests; import one test file at a time.").format(
-                    path=manifest, n=len(tests)
-                )
+                ngettext(
+                    "{path} holds {n} assessment test; import one test file at a time.",
+                    "{path} holds {n} assessment tests; import one test file at a time.",
+                    len(tests),
+                ).format(path=shown(manifest), n=len(tests))
             )
         test = parse_xml(tests[0])
         title, test_time, pools = _test(test, tests[0], base)
@@ -155,7 +160,7 @@ def _import_folder(
     else:
         raise QtiError(
             _("{path} lists no QTI items or tests (resources of type imsqti_…).").format(
-                path=manifest
+                path=shown(manifest)
             )
         )
     return _build(pools, name, title, test_time, skip_unsupported=skip_unsupported, options=options)
@@ -166,7 +171,7 @@ def _test(root: Node, path: Path, base: Path) -> tuple[str | None, int | None, l
     if root.tag != "assessmentTest":
         raise QtiError(
             _("{path} is not a QTI assessment test (its root element is {tag}).").format(
-                path=path, tag=root.tag
+                path=shown(path), tag=root.tag
             )
         )
     pools: list[_Pool] = []
@@ -182,7 +187,7 @@ def _test(root: Node, path: Path, base: Path) -> tuple[str | None, int | None, l
             except ValueError:
                 raise QtiError(
                     _("{path}, line {line}: selection needs a whole number to select.").format(
-                        path=path, line=getattr(selection, "line", 0)
+                        path=shown(path), line=getattr(selection, "line", 0)
                     )
                 ) from None
         pools.append(
@@ -194,7 +199,7 @@ def _test(root: Node, path: Path, base: Path) -> tuple[str | None, int | None, l
             )
         )
     if not pools:
-        raise QtiError(_("{path} has no sections with items.").format(path=path))
+        raise QtiError(_("{path} has no sections with items.").format(path=shown(path)))
     limits = next((n for n in root.iter("timeLimits") if n.get("maxTime")), None)
     seconds = None
     if limits is not None:
@@ -212,13 +217,13 @@ def _inside(folder: Path, href: str, source: Path, *, base: Path | None = None) 
     if not href or not target.is_relative_to(root):
         raise QtiError(
             _("{path} refers to “{href}”, which is outside the package.").format(
-                path=source, href=href
+                path=shown(source), href=href
             )
         )
     if not target.is_file():
         raise QtiError(
             _("{path} refers to “{href}”, which is not in the package.").format(
-                path=source, href=href
+                path=shown(source), href=href
             )
         )
     return target

@@ -24,7 +24,7 @@ from portal.exams.model import (
     Scoring,
     TextEntryInteraction,
 )
-from portal.exams.qti_xml import BLOCKS, Node, QtiError, text_of
+from portal.exams.qti_xml import BLOCKS, Node, QtiError, shown, text_of
 from portal.i18n import _
 
 SUPPORTED = frozenset(
@@ -47,7 +47,8 @@ BLANK = "_____"
 class Unsupported:
     """Something an item uses that the portal cannot show or score."""
 
-    path: Path
+    where: str
+    """The file, as messages name it (an entry of a zip by the zip's name)."""
     item_id: str
     line: int
     what: str
@@ -55,7 +56,7 @@ class Unsupported:
     def describe(self) -> str:
         """One line for the user: where, which item, what."""
         return _("{path}, line {line}: item {item}: {what}").format(
-            path=self.path, line=self.line, item=self.item_id, what=self.what
+            path=self.where, line=self.line, item=self.item_id, what=self.what
         )
 
 
@@ -64,7 +65,7 @@ def convert_item(root: Node, path: Path, language: str) -> tuple[Item | None, li
     if root.tag != "assessmentItem":
         raise QtiError(
             _("{path} is not a QTI assessment item (its root element is {tag}).").format(
-                path=path, tag=root.tag
+                path=shown(path), tag=root.tag
             )
         )
     item_id = root.get("identifier", "")
@@ -72,7 +73,7 @@ def convert_item(root: Node, path: Path, language: str) -> tuple[Item | None, li
     if body is None:
         raise QtiError(
             _("{path}, line {line}: item {item} has no item body.").format(
-                path=path, line=root.line, item=item_id
+                path=shown(path), line=root.line, item=item_id
             )
         )
     problems = _problems(root, body, path, item_id)
@@ -84,7 +85,7 @@ def convert_item(root: Node, path: Path, language: str) -> tuple[Item | None, li
     except (ValidationError, ValueError) as exc:
         raise QtiError(
             _("{path}, line {line}: item {item} cannot be imported: {problem}").format(
-                path=path, line=interaction.line, item=item_id, problem=_first(exc)
+                path=shown(path), line=interaction.line, item=item_id, problem=_first(exc)
             )
         ) from exc
     return item, []
@@ -94,7 +95,7 @@ def _problems(root: Node, body: Node, path: Path, item_id: str) -> list[Unsuppor
     found: list[Unsupported] = []
 
     def add(node: Node, what: str) -> None:
-        found.append(Unsupported(path, item_id, node.line, what))
+        found.append(Unsupported(shown(path), item_id, node.line, what))
 
     interactions = [n for n in body.iter() if isinstance(n, Node) and n.tag.endswith("Interaction")]
     for node in interactions:

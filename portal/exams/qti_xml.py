@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +20,42 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from portal.errors import InputError
-from portal.i18n import _
+from portal.i18n import _, format_number, ngettext
 
 MAX_XML_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 128
 _KEBAB = re.compile(r"-([a-z0-9])")
+_unpacked: ContextVar[tuple[Path, Path] | None] = ContextVar("unpacked", default=None)
 
 
 class QtiError(InputError):
     """A QTI file that cannot be read; the message names the file, the line and the problem."""
+
+
+@contextmanager
+def unpacked_from(archive: Path, folder: Path) -> Iterator[None]:
+    """While a zip is read from the temporary folder it was unpacked to, messages name the zip
+    and the entry, never a folder the user has not seen."""
+    token = _unpacked.set((archive, folder.resolve()))
+    try:
+        yield
+    finally:
+        _unpacked.reset(token)
+
+
+def shown(path: Path) -> str:
+    """`path` as a message names it: an entry of the zip being read as "entry in zip"."""
+    unpacked = _unpacked.get()
+    if unpacked is None:
+        return str(path)
+    archive, folder = unpacked
+    try:
+        entry = path.resolve().relative_to(folder)
+    except ValueError:
+        return str(path)
+    if entry == Path():
+        return str(archive)
+    return _("{entry} in {archive}").format(entry=entry.as_posix(), archive=archive)
 
 
 class Node(ET.Element):
@@ -53,9 +83,11 @@ class _Builder(ET.TreeBuilder):
         if self.depth > MAX_DEPTH:
             line = self.parser.parser.CurrentLineNumber if self.parser else 0
             raise QtiError(
-                _("{path}, line {line}: elements are nested more than {n} deep.").format(
-                    path=self.path, line=line, n=MAX_DEPTH
-                )
+                ngettext(
+                    "{path}, line {line}: elements are nested more than {n} level deep.",
+                    "{path}, line {line}: elements are nested more than {n} levels deep.",
+                    MAX_DEPTH,
+                ).format(path=shown(self.path), line=line, n=MAX_DEPTH)
             )
         return super().start(tag, attrs)
 
@@ -80,14 +112,18 @@ def parse_xml(path: Path) -> Node:
         size = path.stat().st_size
         if size > MAX_XML_BYTES:
             raise QtiError(
-                _("{path} is refused: it is larger than {n} bytes.").format(
-                    path=path, n=MAX_XML_BYTES
-                )
+                ngettext(
+                    "{path} is refused: it is larger than {n} byte.",
+                    "{path} is refused: it is larger than {n} bytes.",
+                    MAX_XML_BYTES,
+                ).format(path=shown(path), n=format_number(MAX_XML_BYTES))
             )
         data = path.read_bytes()
     except OSError as exc:
         raise QtiError(
-            _("{path} cannot be read: {problem}").format(path=path, problem=exc.strerror or exc)
+            _("{path} cannot be read: {problem}").format(
+                path=shown(path), problem=exc.strerror or exc
+            )
         ) from exc
     builder = _Builder(path)
     parser = DefusedXMLParser(target=builder, forbid_dtd=True)
@@ -100,13 +136,13 @@ def parse_xml(path: Path) -> Node:
             _(
                 "{path} is refused: it declares a document type (DTD) or entities, which QTI does "
                 "not need and which can expand without end or read other files."
-            ).format(path=path)
+            ).format(path=shown(path))
         ) from exc
     except ET.ParseError as exc:
         line, _column = exc.position
         raise QtiError(
             _("{path}, line {line}: not well-formed XML ({problem}).").format(
-                path=path, line=line, problem=str(exc).split(":")[0]
+                path=shown(path), line=line, problem=str(exc).split(":")[0]
             )
         ) from exc
     assert isinstance(root, Node)

@@ -19,7 +19,7 @@ from portal.errors import InputError
 from portal.exams.journal import ChainEntry, ChainError, canonical, final_state, genesis_hash
 from portal.exams.journal import verify_chain as verify_journal
 from portal.exams.model import Answer
-from portal.i18n import _
+from portal.i18n import _, format_number, ngettext
 from portal.plugins.dsse import Envelope, sign_envelope, signature_valid
 
 PAYLOAD_TYPE = "application/vnd.aic.exam-submission+json"
@@ -115,7 +115,13 @@ def open_sealed(envelope: Any, public_key: Ed25519PublicKey) -> Submission:
 
 def _parse(envelope: Any) -> Envelope:
     if len(json.dumps(envelope)) > MAX_SUBMISSION_BYTES:
-        raise SealError(_("the submission is larger than {n} bytes").format(n=MAX_SUBMISSION_BYTES))
+        raise SealError(
+            ngettext(
+                "the submission is larger than {n} byte",
+                "the submission is larger than {n} bytes",
+                MAX_SUBMISSION_BYTES,
+            ).format(n=format_number(MAX_SUBMISSION_BYTES))
+        )
     try:
         payload_type = envelope["payloadType"]
         payload = base64.b64decode(envelope["payload"], validate=True)

@@ -8,6 +8,8 @@ one result per submission id.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,13 +21,13 @@ from sqlalchemy.orm import Session
 
 from portal.atomic import write_atomically
 from portal.db.enums import SittingState
-from portal.db.models import ExamResult, ExamSubmission, OutboxItem, Sitting
+from portal.db.models import Exam, ExamResult, ExamSubmission, OutboxItem, Sitting
 from portal.db.store import Store
 from portal.errors import InputError, StorageError
 from portal.exams.device_key import device_key
 from portal.exams.journal import ChainEntry
 from portal.exams.seal import MAX_SUBMISSION_BYTES, SealError, Submission, open_sealed, seal
-from portal.i18n import _
+from portal.i18n import _, format_number, ngettext
 from portal.plugins.dsse import key_id, public_key_from_pem
 from portal.sync.outbox import enqueue
 
@@ -41,11 +43,34 @@ EXPORT_FORMAT = "aic-exam-submissions/1"
 
 
 @dataclass(frozen=True)
+class Refused:
+    """A submission in a proctor's file that does not hold, so one bad entry spares the rest."""
+
+    position: int
+    """Its place in the file, from 1."""
+    submission_id: str | None
+    """The id it claims (unchecked, to find the candidate), or None where none can be read."""
+    problem: str
+
+    def describe(self) -> str:
+        """One line naming the submission and what does not hold, in the user's language."""
+        if self.submission_id is None:
+            return _("submission {number}: {problem}").format(
+                number=self.position, problem=self.problem
+            )
+        return _("submission {number} ({id}): {problem}").format(
+            number=self.position, id=self.submission_id, problem=self.problem
+        )
+
+
+@dataclass(frozen=True)
 class ImportReport:
-    """What an import did: queued, already here (from this computer or an earlier import)."""
+    """What an import did: queued, already here (from this computer or an earlier import), and
+    refused because it does not hold."""
 
     queued: list[str]
     already_here: list[str]
+    refused: list[Refused]
 
 
 @dataclass(frozen=True)
@@ -55,6 +80,8 @@ class ResultSummary:
     submission_id: str
     exam_id: str
     exam_version: str
+    exam_title: str
+    """The title of the exam's package here, else its id (a package imported elsewhere)."""
     candidate_name: str
     score: float
     max_score: float
@@ -178,8 +205,8 @@ def export_submissions(store: Store, output: Path) -> int:
 
 def import_submissions(store: Store, source: Path) -> ImportReport:
     """Check each sealed submission in a proctor's file (seal, journal, answers) and queue the
-    new ones; the whole file is refused if any one does not hold, naming it."""
-    opened = _read_export(source)
+    new ones; one that does not hold is refused and reported, the others still go."""
+    opened, refused = _read_export(source)
     queued, already = [], []
     with store.session() as session, session.begin():
         for entry, submission in opened:
@@ -212,10 +239,15 @@ def import_submissions(store: Store, source: Path) -> ImportReport:
                 submission.key_id,
             )
             queued.append(submission.submission_id)
-    return ImportReport(queued, already)
+    return ImportReport(queued, already, refused)
 
 
-def _read_export(source: Path) -> list[tuple[dict[str, Any], Submission]]:
+def _read_export(
+    source: Path,
+) -> tuple[list[tuple[dict[str, Any], Submission]], list[Refused]]:
+    """The submissions in `source` that hold, and those that do not; a file that is not one
+    at all is refused whole."""
+
     def bad(problem: str) -> InputError:
         return InputError(
             _("{path} is not a file of sealed submissions: {problem}.").format(
@@ -226,7 +258,12 @@ def _read_export(source: Path) -> list[tuple[dict[str, Any], Submission]]:
     try:
         size = source.stat().st_size
         if size > 64 * MAX_SUBMISSION_BYTES:
-            raise bad(_("it is larger than {n} bytes").format(n=64 * MAX_SUBMISSION_BYTES))
+            most = 64 * MAX_SUBMISSION_BYTES
+            raise bad(
+                ngettext("it is larger than {n} byte", "it is larger than {n} bytes", most).format(
+                    n=format_number(most)
+                )
+            )
         document = json.loads(source.read_bytes())
     except OSError as exc:
         raise InputError(
@@ -241,23 +278,34 @@ def _read_export(source: Path) -> list[tuple[dict[str, Any], Submission]]:
     entries = document.get("submissions")
     if not isinstance(entries, list):
         raise bad(_("it lists no submissions"))
-    found = []
+    found, refused = [], []
     for number, entry in enumerate(entries, start=1):
         try:
             if not isinstance(entry, dict) or not isinstance(entry.get("device_public_key"), str):
                 raise SealError(_("it carries no device key"))
-            public = public_key_from_pem(entry["device_public_key"].encode("ascii", "replace"), "")
+            public = public_key_from_pem(
+                entry["device_public_key"].encode("ascii", "replace"), _("its device key")
+            )
             submission = open_sealed(entry.get("envelope"), public)
             if submission.key_id != key_id(public):
                 raise SealError(_("it names another device key than the one it carries"))
         except InputError as exc:
-            raise bad(
-                _("submission {number} does not hold ({problem})").format(
-                    number=number, problem=exc.message
-                )
-            ) from exc
+            refused.append(Refused(number, _claimed_id(entry), exc.message))
+            continue
         found.append((entry, submission))
-    return found
+    return found, refused
+
+
+def _claimed_id(entry: Any) -> str | None:
+    """The submission id an entry's payload claims, read without trusting it, for the report."""
+    try:
+        payload = json.loads(base64.b64decode(entry["envelope"]["payload"], validate=True))
+        claimed = payload["submission_id"]
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        return None
+    if not isinstance(claimed, str) or not claimed.isprintable():
+        return None
+    return claimed[:80]
 
 
 def fetch_results(
@@ -357,13 +405,21 @@ def _utc(moment: datetime) -> datetime:
 
 
 def list_results(store: Store) -> list[ResultSummary]:
-    """Every result fetched, newest first."""
+    """Every result fetched, newest first, named by its exam's title where the package is here."""
+    query = (
+        select(ExamResult, Exam.title)
+        .outerjoin(
+            Exam, (Exam.exam_id == ExamResult.exam_id) & (Exam.version == ExamResult.exam_version)
+        )
+        .order_by(ExamResult.scored_at.desc())
+    )
     with store.session() as session:
         return [
             ResultSummary(
                 r.submission_id,
                 r.exam_id,
                 r.exam_version,
+                title or r.exam_id,
                 r.candidate_name,
                 r.score,
                 r.max_score,
@@ -372,5 +428,5 @@ def list_results(store: Store) -> list[ResultSummary]:
                 bool(r.report.get("final", True)),
                 r.scored_at,
             )
-            for r in session.scalars(select(ExamResult).order_by(ExamResult.scored_at.desc()))
+            for r, title in session.execute(query).tuples()
         ]

@@ -5,11 +5,16 @@ from __future__ import annotations
 import copy
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from portal.cli import main
 from portal.exams.credentials import (
     Award,
     CredentialError,
@@ -19,6 +24,7 @@ from portal.exams.credentials import (
     sign_credential,
     verify_credential,
 )
+from portal.i18n import format_datetime, format_percent
 
 ISSUED = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)
 
@@ -158,3 +164,110 @@ def test_cert_verify_says_who_what_when_and_whether_it_is_genuine(
     assert garbled.returncode == 1
     assert "is not a JSON certificate" in garbled.stderr
     assert "Traceback" not in garbled.stderr
+
+
+def _damaged(changes: dict[str, object]) -> dict[str, object]:
+    """A genuine credential with fields replaced; a path "a.b" reaches into objects."""
+    document = copy.deepcopy(_signed(Ed25519PrivateKey.generate()))
+    for path, value in changes.items():
+        *parents, last = path.split(".")
+        target: Any = document
+        for name in parents:
+            target = target[int(name)] if isinstance(target, list) else target[name]
+        if value is _GONE:
+            del target[last]
+        elif isinstance(target, list):
+            target[int(last)] = value
+        else:
+            target[last] = value
+    return document
+
+
+_GONE = object()
+DAMAGED = [
+    ({"credentialSubject": "x"}, "credentialSubject is missing or not an object"),
+    ({"credentialSubject": _GONE}, "credentialSubject is missing or not an object"),
+    ({"credentialSubject.achievement": []}, "credentialSubject.achievement is missing or not an"),
+    ({"credentialSubject.achievement.name": 7}, "credentialSubject.achievement.name is missing or"),
+    ({"credentialSubject.identifier": "Amina"}, "credentialSubject.identifier is missing or not a"),
+    ({"credentialSubject.identifier": [1, None]}, "credentialSubject.identifier has no “name”"),
+    ({"credentialSubject.identifier.1.identityHash": 42}, "has no “identifier” identity"),
+    ({"credentialSubject.result": {}}, "credentialSubject.result has no score as a number"),
+    ({"credentialSubject.result.0.value": "lots"}, "credentialSubject.result has no score"),
+    ({"credentialSubject.result.0.value": "NaN"}, "credentialSubject.result has no score"),
+    ({"credentialSubject.result.0.value": 0.86}, "credentialSubject.result has no score"),
+    ({"validUntil": 12}, "its validUntil is not a date"),
+    ({"validUntil": "next year"}, "its validUntil is not a date"),
+    ({"validFrom": _GONE}, "its validFrom is not a date"),
+    ({"validFrom": "0001-01-01T00:00:00+00:00"}, "its validFrom is not a date"),
+    ({"validFrom": "2026-11-01T09:30:00"}, "its validFrom has no time zone"),
+    ({"issuer": "AIC"}, "issuer is missing or not an object"),
+    ({"issuer.name": ["AIC"]}, "issuer.name is missing or not text"),
+    ({"id": None}, "id is missing or not text"),
+    ({"proof": "signed, honest"}, "proof is missing or not an object"),
+    ({"name": "\ud800"}, "it holds text that cannot be read"),
+]
+
+
+@pytest.mark.parametrize(("changes", "problem"), DAMAGED)
+def test_a_damaged_certificate_names_the_field_in_words(
+    changes: dict[str, object], problem: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = _damaged(changes)
+    with pytest.raises(CredentialError) as caught:
+        verify_credential(document, trusted_keys=[])
+    message = caught.value.message
+    assert message.startswith("This is not an AIC-Platform certificate: ") and problem in message
+    for python in ("string indices", "fromisoformat", "argument must", "KeyError", "'"):
+        assert python not in message
+
+    path = tmp_path / "cert.json"
+    path.write_text(json.dumps(document))  # a lone surrogate is written as \ud800, as it came
+    code = main(["--data-dir", str(tmp_path / "d"), "cert", "verify", str(path)])
+    err = capsys.readouterr().err
+    assert (code, err) == (1, f"Error: {message}\n")
+
+
+def test_a_deeply_nested_file_is_not_a_certificate(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CredentialError, match="is not a JSON certificate"):
+        read_credential(path)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=6,
+)
+
+
+def _paths(document: object, prefix: str = "") -> list[str]:
+    found = []
+    items = (
+        document.items() if isinstance(document, dict) else enumerate(document)  # type: ignore[arg-type]
+    )
+    for name, value in items:
+        path = f"{prefix}{name}"
+        found.append(path)
+        if isinstance(value, dict | list):
+            found.extend(_paths(value, path + "."))
+    return found
+
+
+PATHS = [p for p in _paths(_signed(Ed25519PrivateKey.generate())) if not p.startswith("@context.")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(path=st.sampled_from(PATHS), value=_JSON)
+def test_any_field_replaced_gives_a_check_or_a_plain_error(path: str, value: object) -> None:
+    document = _damaged({path: value})
+    key = Ed25519PrivateKey.generate()
+    try:
+        check = verify_credential(document, trusted_keys=[key.public_key()])
+    except CredentialError as exc:
+        assert exc.message.startswith("This is not an AIC-Platform certificate: ")
+        assert "'" not in exc.message and "argument" not in exc.message
+    else:
+        assert not check.genuine and check.problem  # (signed by a key it does not trust)
+        assert format_datetime(check.valid_until) and format_percent(Decimal(check.score))

@@ -193,6 +193,23 @@ def test_expired_packages_do_not_open_but_their_header_reads(
     assert read_header(path, trusted_keys=[market_key.public_key()]).expired(later)
 
 
+def test_the_expiry_date_is_written_in_the_users_language(
+    make_package: BuildPackage, market_key: Ed25519PrivateKey
+) -> None:
+    from portal import i18n
+
+    path = make_package(expires_at=datetime(2026, 3, 4, 12, tzinfo=UTC))
+    later = datetime(2026, 3, 5, 12, tzinfo=UTC)
+    keys = [market_key.public_key()]
+    with pytest.raises(ExpiredPackageError) as caught:
+        open_package(path, code=CODE, trusted_keys=keys, now=later)
+    assert "expired on March 4, 2026;" in caught.value.message
+    i18n.set_locale("fr")
+    with pytest.raises(ExpiredPackageError) as caught:
+        open_package(path, code=CODE, trusted_keys=keys, now=later)
+    assert "4 mars 2026" in caught.value.message and "2026-03-04" not in caught.value.message
+
+
 def test_not_a_package_at_all(tmp_path: Path, market_key: Ed25519PrivateKey) -> None:
     path = tmp_path / "notes.aicexam"
     path.write_text("hello")

@@ -181,6 +181,72 @@ def test_a_manifest_pointing_outside_the_package_is_refused(tmp_path: Path) -> N
         import_qti(folder)
 
 
+def _zip(archive: Path, folder: Path, *, leave_out: str = "", manifest: str | None = None) -> Path:
+    with zipfile.ZipFile(archive, "w") as out:
+        for file in sorted(folder.iterdir()):
+            if file.name == "imsmanifest.xml" and manifest is not None:
+                out.writestr(file.name, manifest)
+            elif file.name != leave_out:
+                out.write(file, file.name)
+    return archive
+
+
+def test_errors_in_a_zip_name_the_zip_and_its_entry_not_a_temporary_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bare = _zip(tmp_path / "no-manifest.zip", HERE / "v21", leave_out="imsmanifest.xml")
+    with pytest.raises(QtiError) as caught:
+        import_qti(bare)
+    assert caught.value.message == (
+        f"{bare} is not a QTI content package: it has no imsmanifest.xml."
+    )
+
+    manifest = (HERE / "v21" / "imsmanifest.xml").read_text()
+    climbing = _zip(
+        tmp_path / "climbing.zip",
+        HERE / "v21",
+        manifest=manifest.replace('href="test.xml">', 'href="../../../etc/hostname">'),
+    )
+    with pytest.raises(QtiError) as caught:
+        import_qti(climbing)
+    assert caught.value.message == (
+        f"imsmanifest.xml in {climbing} refers to “../../../etc/hostname”, which is outside "
+        "the package."
+    )
+
+    broken = _zip(
+        tmp_path / "broken.zip",
+        HERE / "v21",
+        manifest=manifest.replace("</resources>", "</resources"),
+    )
+    with pytest.raises(QtiError, match=rf"^imsmanifest\.xml in {broken}, line \d+: not well"):
+        import_qti(broken)
+
+    code = main(["--data-dir", str(tmp_path / "d"), "exam", "import-qti", str(climbing),
+                 "-o", str(tmp_path / "exam.json")])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 1 and f"Error: imsmanifest.xml in {climbing} refers to" in err
+    assert "aic-qti-" not in err
+
+
+def test_what_a_zip_leaves_out_is_named_by_the_zip(tmp_path: Path) -> None:
+    folder = tmp_path / "pkg"
+    folder.mkdir()
+    shutil.copy(HERE / "unsupported" / "hotspot.xml", folder / "hotspot.xml")
+    shutil.copy(HERE / "v21" / "choice_single.xml", folder / "choice_single.xml")
+    (folder / "imsmanifest.xml").write_text(
+        '<manifest xmlns="http://www.imsglobal.org/xsd/imscp_v1p1"><resources>'
+        '<resource identifier="h" type="imsqti_item_xmlv2p1" href="hotspot.xml"/>'
+        '<resource identifier="c" type="imsqti_item_xmlv2p1" href="choice_single.xml"/>'
+        "</resources></manifest>"
+    )
+    archive = _zip(tmp_path / "mixed.zip", folder)
+
+    result = import_qti(archive, skip_unsupported=True)
+    assert {u.where for u in result.skipped} == {f"hotspot.xml in {archive}"}
+    assert result.skipped[0].describe().startswith(f"hotspot.xml in {archive}, line ")
+
+
 @pytest.mark.parametrize(
     ("name", "line", "what"),
     [
@@ -245,7 +311,7 @@ def test_deep_nesting_is_refused(tmp_path: Path) -> None:
         + "</itemBody></assessmentItem>"
     )
 
-    with pytest.raises(QtiError, match=f"nested more than {MAX_DEPTH} deep"):
+    with pytest.raises(QtiError, match=f"nested more than {MAX_DEPTH} levels deep"):
         import_qti(path)
 
 

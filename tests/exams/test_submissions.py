@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from portal.auth.oauth import Marketplace, access_token
 from portal.auth.tokens import TokenStore
 from portal.db.enums import OutboxState, SittingState
-from portal.db.models import Exam, OutboxItem, Sitting
+from portal.db.models import Exam, ExamResult, OutboxItem, Sitting
 from portal.db.store import Store
 from portal.errors import InputError
 from portal.exams.device_key import device_key
@@ -252,15 +253,17 @@ def test_a_tampered_submission_is_refused(
     )
     assert answer.status_code == 422 and "not registered" in answer.json()["detail"]
 
-    # an exported file with a changed byte is refused whole, naming the submission
+    # an exported file with a changed byte: that submission is refused, naming it
     exported = tmp_path / "out.json"
     export_submissions(store, exported)
     document = json.loads(exported.read_text())
     document["submissions"][0]["envelope"] = with_payload(better)
     exported.write_text(json.dumps(document))
     proctor = open_store(tmp_path / "proctor")
-    with pytest.raises(InputError, match="submission 1 does not hold"):
-        import_submissions(proctor, exported)
+    report = import_submissions(proctor, exported)
+    assert report.queued == [] and report.already_here == []
+    assert [(r.position, r.submission_id) for r in report.refused] == [(1, sealed.submission_id)]
+    assert "seal does not match" in report.refused[0].problem
     with proctor.session() as session:
         assert session.scalars(select(OutboxItem)).all() == []
     assert (
@@ -299,6 +302,94 @@ def test_a_device_key_of_another_organisation_is_refused(
     assert open_sealed(sealed.envelope, key).submission_id == sealed.submission_id
     elsewhere.close()
     store.close()
+
+
+def test_one_bad_submission_does_not_keep_the_others_out(
+    tmp_path: Path, memory_keyring: MemoryKeyring
+) -> None:
+    offline = open_store(tmp_path / "offline")
+    sealed = [sit(offline, name=name) for name in ("Ada Obi", "Sari Wijaya", "Tunde Bello")]
+    exported = tmp_path / "usb.json"
+    export_submissions(offline, exported)
+    document = json.loads(exported.read_text())
+    entries = document["submissions"]
+    payload = json.loads(base64.b64decode(entries[1]["envelope"]["payload"]))
+    payload["candidate_name"] = "Someone Else"  # corrupted on the stick: the seal shows it
+    entries[1]["envelope"]["payload"] = base64.b64encode(json.dumps(payload).encode()).decode()
+    entries.append({"envelope": {"payload": "%%%"}, "device_public_key": "not a key"})
+    entries.append("nonsense")
+    exported.write_text(json.dumps(document))
+
+    proctor = open_store(tmp_path / "proctor")
+    report = import_submissions(proctor, exported)
+    assert sorted(report.queued) == sorted([sealed[0].submission_id, sealed[2].submission_id])
+    assert [(r.position, r.submission_id) for r in report.refused] == [
+        (2, sealed[1].submission_id),
+        (4, None),
+        (5, None),
+    ]
+    problems = [r.describe() for r in report.refused]
+    assert problems[0] == (
+        f"submission 2 ({sealed[1].submission_id}): the seal does not match the submission: "
+        "it was changed or not signed by this device"
+    )
+    assert problems[1] == "submission 4: its device key is not a PEM public key."
+    assert problems[2] == "submission 5: it carries no device key"
+    with proctor.session() as session:
+        resources = session.scalars(
+            select(OutboxItem.resource).where(OutboxItem.resource.like("exam-submission/%"))
+        ).all()
+    assert sorted(resources) == sorted(f"exam-submission/{s}" for s in report.queued)
+
+    again = import_submissions(proctor, exported)  # the good ones are here; the bad still named
+    assert again.queued == [] and sorted(again.already_here) == sorted(report.queued)
+    assert [r.position for r in again.refused] == [2, 4, 5]
+    proctor.close()
+    offline.close()
+
+    data = ["--data-dir", str(tmp_path / "cli-proctor")]
+    done = aic(*data, "exam", "import-submissions", str(exported))
+    assert done.returncode == 1, done.stderr
+    assert "Queued 2 submissions; `aic-portal sync` sends them." in done.stdout
+    assert f"Refused submission 2 ({sealed[1].submission_id}): the seal does not match" in (
+        done.stderr
+    )
+    assert "3 submissions do not hold and were not imported." in done.stderr
+    assert "Traceback" not in done.stderr
+    del entries[1:]
+    exported.write_text(json.dumps(document))
+    done = aic(*data, "exam", "import-submissions", str(exported))  # all good, already here
+    assert done.returncode == 0, done.stderr
+    assert "1 was already here" in done.stdout and done.stderr == ""
+
+
+def test_results_are_named_by_the_title_of_the_exam_here(data_dir: DataDir) -> None:
+    with Store.open(data_dir) as store:
+        add_exam(store, EXAM)
+        with store.session() as session, session.begin():
+            for n, version in enumerate([EXAM.version, "0.9"]):
+                session.add(
+                    ExamResult(
+                        submission_id=f"s{n}",
+                        exam_id=EXAM.exam_id,
+                        exam_version=version,
+                        candidate_name="Ada Obi",
+                        score=3.0,
+                        max_score=4.0,
+                        passed=True,
+                        pending_manual=0,
+                        report={"final": True},
+                        scored_at=datetime(2026, 5, 1 + n, tzinfo=UTC),
+                    )
+                )
+        found = list_results(store)
+    assert [(r.exam_version, r.exam_title) for r in found] == [
+        ("0.9", EXAM.exam_id),  # no package of that version here
+        (EXAM.version, EXAM.title["en"]),
+    ]
+    done = aic("--data-dir", str(data_dir.root), "exam", "results")
+    assert done.returncode == 0, done.stderr
+    assert f"Ada Obi  {EXAM.title['en']} {EXAM.version}  3/4 (75%)  passed" in done.stdout
 
 
 def test_import_refuses_a_file_that_is_not_one(tmp_path: Path, data_dir: DataDir) -> None:

@@ -183,18 +183,30 @@ def test_a_certificate_file_is_checked_from_the_exams_page(
 
 
 def test_the_exams_page_shows_the_marketplace_results(shell: Shell, qtbot: QtBot) -> None:
-    from portal.db.models import ExamResult
+    from portal.db.models import Exam, ExamResult
     from ui.pages.exams import ExamsPage
 
     store = shell.state.store
     assert store is not None
     with store.session() as session, session.begin():
+        session.add(
+            Exam(
+                exam_id="aic-platform-associate",
+                version="2026.1",
+                title="AIC-Platform Associate",
+                languages=["en"],
+                duration_s=3600,
+                pass_mark=0.7,
+                package_path="/nowhere/associate.aicexam",
+                package_sha256="0" * 64,
+            )
+        )
         for n, (score, passed, pending) in enumerate([(14.0, True, 0), (6.0, False, 1)]):
             session.add(
                 ExamResult(
                     submission_id=f"s{n}",
                     exam_id="aic-platform-associate",
-                    exam_version="2026.1",
+                    exam_version="2026.1" if passed else "2025.2",  # no package here: its id
                     candidate_name="Amina Diallo",
                     score=score,
                     max_score=16.0,
@@ -209,11 +221,14 @@ def test_the_exams_page_shows_the_marketplace_results(shell: Shell, qtbot: QtBot
     shell.state.sig_changed.emit()
     qtbot.waitUntil(lambda: page.results.rowCount() == 2 and not running_operations())
     rows = {
-        page.results.item(r, 2).text(): page.results.item(r, 3).text()
+        page.results.item(r, 2).text(): (
+            page.results.item(r, 0).text(),
+            page.results.item(r, 3).text(),
+        )
         for r in range(page.results.rowCount())
     }
     assert rows == {
-        "88%": "Passed",
-        "38%": "Not decided yet · 1 answer awaits manual scoring",
+        "88%": ("AIC-Platform Associate", "Passed"),
+        "38%": ("aic-platform-associate", "Not decided yet · 1 answer awaits manual scoring"),
     }
     assert not page.results.isHidden()

@@ -167,7 +167,7 @@ class ExamsPage(Page):
         self.results.set_rows(
             [
                 [
-                    f"{r.exam_id} {r.exam_version}",
+                    r.exam_title,
                     r.candidate_name,
                     (format_percent(r.score / r.max_score if r.max_score else 0.0), r.score),
                     _verdict(r),
