@@ -156,6 +156,8 @@ class SittingSession:
         self._last_ms = entries[-1].elapsed_ms if entries else 0
         self._answers, self._flags = final_state(entries)
         self._open = row.state == SittingState.IN_PROGRESS
+        self.position: int | None = row.position
+        """The item number the candidate last moved to, if any (where a reopening shows)."""
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -384,6 +386,21 @@ class SittingSession:
                 )
         except OperationalError as exc:
             raise _storage(exc) from exc
+
+    def set_position(self, number: int) -> None:
+        """Remember that item `number` is on screen, so a reopened sitting shows it again. Not
+        an answer: kept with the sitting's row, outside the journal and its chain."""
+        self._delivered(number)
+        if not self._open or number == self.position:
+            return
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    update(Sitting).where(Sitting.id == self.id).values(position=number)
+                )
+        except OperationalError as exc:
+            raise _storage(exc) from exc
+        self.position = number
 
     # -- submitting ------------------------------------------------------------------------
 
