@@ -753,6 +753,7 @@ def test_an_items_pictures_are_shown_under_the_prompt_scaled_to_fit(
     assert isinstance(shown, MediaPicture)
     assert shown.accessibleName() == "Picture: diagram.png"
     assert shown.accessibleDescription() == "diagram.png"
+    assert page.answer.accessibleDescription() == ("Shown with pictures: diagram.png, broken.png")
     layout = page.widget().layout()
     assert layout.indexOf(page.prompt) < layout.indexOf(shown) < layout.indexOf(page.answer)
     assert 0 < shown.width() <= page.viewport().width() < 900  # scaled down to the page

@@ -50,6 +50,10 @@ class ItemPage(QScrollArea):
         self.prompt.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.answer: AnswerWidget = answer_widget(delivered.item, delivered.order, language)
         self.answer.setAccessibleName(f"{where}: {prompt_text}")
+        if delivered.item.media:  # the pictures take no focus: the answer says they are there
+            self.answer.setAccessibleDescription(
+                _("Shown with pictures: {names}").format(names=", ".join(delivered.item.media))
+            )
         self.feedback = QLabel()
         self.feedback.setObjectName("feedback")
         self.feedback.setWordWrap(True)
@@ -58,6 +62,7 @@ class ItemPage(QScrollArea):
         self.feedback.hide()
         kept = media or {}
         self.media = [media_widget(name, kept.get(name)) for name in delivered.item.media]
+        """One picture, or a line saying it cannot be shown, per media file the item names."""
         for widget in (self.title, self.section, self.prompt, *self.media):
             layout.addWidget(widget)
         layout.addSpacing(8)
