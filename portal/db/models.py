@@ -226,6 +226,8 @@ class Sitting(Base):
         str_enum(SittingState), default=SittingState.IN_PROGRESS
     )
     elapsed_ms: Mapped[int] = mapped_column(Integer, default=0)
+    position: Mapped[int | None] = mapped_column(Integer)
+    """The item number on screen when last moved to (not an answer: kept out of the journal)."""
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """Wall time of the last checkpoint: only for exams whose time runs while the app is closed."""
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -242,7 +242,18 @@ def set_practice_code(store: Store, exam_pk: int, code: str) -> None:
 
 
 def unlock(store: Store, exam_pk: int, code: str) -> OpenedExam:
-    """Open the kept package with `code`, counting wrong codes (see the module's docstring)."""
+    """Open the kept package with `code`, counting wrong codes (see the module's docstring).
+
+    A practice exam whose code the marketplace listed opens with that code when none is typed;
+    that is no guess, so it is not counted."""
+    with store.session() as session:
+        row = session.get(Exam, exam_pk)
+        if row is None:
+            raise InputError(_("There is no exam {id} on this computer.").format(id=exam_pk))
+        stored = row.practice_code if row.practice else None
+        path, expected = Path(row.package_path), (row.exam_id, row.version)
+    if stored and not code.strip():
+        return _unlock_with_stored(store, path, stored, expected)
     with store.session() as session, session.begin():
         row = session.get(Exam, exam_pk)
         if row is None:
@@ -274,6 +285,26 @@ def unlock(store: Store, exam_pk: int, code: str) -> OpenedExam:
         _set_failures(store, exam_pk, tried - 1)  # not the code's fault: the try is given back
         raise
     _set_failures(store, exam_pk, 0)
+    if (opened.header.exam_id, opened.header.version) != expected:
+        raise DamagedPackageError(
+            _("The file {path} no longer holds the exam it was imported as.").format(path=path)
+        )
+    return opened
+
+
+def _unlock_with_stored(
+    store: Store, path: Path, code: str, expected: tuple[str, str]
+) -> OpenedExam:
+    """Open a practice package with the code kept from the marketplace's list."""
+    try:
+        opened = open_package(path, code=code, trusted_keys=trusted_keys(store.data_dir))
+    except WrongCodeError:
+        raise WrongCodeError(
+            _(
+                "The practice code the marketplace gave for this exam does not open it. Sync "
+                "again to fetch the current one."
+            )
+        ) from None
     if (opened.header.exam_id, opened.header.version) != expected:
         raise DamagedPackageError(
             _("The file {path} no longer holds the exam it was imported as.").format(path=path)

@@ -156,6 +156,8 @@ class SittingSession:
         self._last_ms = entries[-1].elapsed_ms if entries else 0
         self._answers, self._flags = final_state(entries)
         self._open = row.state == SittingState.IN_PROGRESS
+        self.position: int | None = row.position
+        """The item number the candidate last moved to, if any (where a reopening shows)."""
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -269,9 +271,10 @@ class SittingSession:
                 .limit(1)
             )
 
-    def close(self) -> None:
-        """Persist the time and let go of the journal's connections (the sitting stays open)."""
-        self.checkpoint()
+    def close(self, *, position: int | None = None) -> None:
+        """Persist the time (and the item on screen) and let go of the journal's connections
+        (the sitting stays open)."""
+        self.checkpoint(position=position)
         self._engine.dispose()
 
     def __enter__(self) -> SittingSession:
@@ -369,21 +372,26 @@ class SittingSession:
         """Whether the time is up (answers can then no longer change; submit still works)."""
         return self.remaining_ms() == 0
 
-    def checkpoint(self) -> None:
+    def checkpoint(self, *, position: int | None = None) -> None:
         """Persist the elapsed time (and the wall time it was seen), so a crash loses at most
-        the seconds since the last call."""
+        the seconds since the last call; and `position`, the item number on screen, where a
+        reopened sitting shows the candidate again. The position is not an answer: it is kept
+        with the sitting's row, outside the journal and its chain."""
+        if position is not None:
+            self._delivered(position)
         if not self._open:
             return
         elapsed = min(self.elapsed_ms(), self.content.duration_s * 1000)
+        values: dict[str, Any] = {"elapsed_ms": elapsed, "seen_at": _now(self._wall)}
+        if position is not None:
+            values["position"] = position
         try:
             with self._engine.begin() as connection:
-                connection.execute(
-                    update(Sitting)
-                    .where(Sitting.id == self.id)
-                    .values(elapsed_ms=elapsed, seen_at=_now(self._wall))
-                )
+                connection.execute(update(Sitting).where(Sitting.id == self.id).values(**values))
         except OperationalError as exc:
             raise _storage(exc) from exc
+        if position is not None:
+            self.position = position
 
     # -- submitting ------------------------------------------------------------------------
 

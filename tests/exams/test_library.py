@@ -24,6 +24,7 @@ from portal.exams.library import (
     exams_folder,
     import_package,
     reset_attempts,
+    set_practice_code,
     trust_keys,
     trusted_key_list,
     unlock,
@@ -36,6 +37,7 @@ from portal.exams.package import (
 )
 from portal.paths import DataDir
 from tests.exams.conftest import CODE, BuildPackage
+from tests.exams.samples import sample_exam
 
 WRONG = "AAAA-BBBB-CCCC"
 
@@ -220,6 +222,40 @@ def test_a_damaged_kept_file_costs_no_attempt(store: Store, make_package: BuildP
     with pytest.raises(DamagedPackageError):
         unlock(store, pk, CODE)
     assert attempts_left(store, pk) == MAX_ATTEMPTS
+
+
+def test_a_synced_practice_exam_opens_with_its_stored_code_and_no_try_counted(
+    store: Store, make_package: BuildPackage
+) -> None:
+    pk = import_package(store, make_package(sample_exam(practice=True)))
+    set_practice_code(store, pk, CODE)  # as portal.sync.exams keeps the listed code
+
+    for _n in range(MAX_ATTEMPTS + 1):  # an empty code is never a wrong try here
+        assert unlock(store, pk, "").content.practice
+    assert attempts_left(store, pk) == MAX_ATTEMPTS
+    with pytest.raises(WrongCodeError, match="4 more tries"):
+        unlock(store, pk, WRONG)  # a typed code is still checked as typed
+
+
+def test_a_stale_stored_practice_code_says_so_without_counting(
+    store: Store, make_package: BuildPackage
+) -> None:
+    pk = import_package(store, make_package(sample_exam(practice=True)))
+    set_practice_code(store, pk, WRONG)
+
+    with pytest.raises(WrongCodeError, match="Sync again"):
+        unlock(store, pk, "")
+    assert attempts_left(store, pk) == MAX_ATTEMPTS
+
+
+def test_a_certification_exam_never_uses_a_stored_code(
+    store: Store, make_package: BuildPackage
+) -> None:
+    pk = import_package(store, make_package())
+    set_practice_code(store, pk, CODE)  # refused for a certification exam: nothing is kept
+
+    with pytest.raises(WrongCodeError, match="4 more tries"):
+        unlock(store, pk, "")
 
 
 def test_unknown_exam(store: Store) -> None:

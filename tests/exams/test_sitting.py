@@ -74,6 +74,24 @@ def test_answers_and_flags_survive_a_reopen(
     again.close()
 
 
+def test_the_item_on_screen_survives_a_reopen_outside_the_journal(
+    store: Store, sitting: SittingSession, clock: FakeClock, wall: FakeClock
+) -> None:
+    assert sitting.position is None
+    sitting.checkpoint(position=3)
+
+    again = reopen(store, sitting, clock, wall)
+    assert again.position == 3
+    assert again.journal() == []  # not an answer: the chain is untouched
+    verify_sitting(store, again.id)
+    with pytest.raises(SittingError):
+        again.checkpoint(position=len(again.items) + 1)
+    again.close(position=2)
+    third = SittingSession.resume(store, again.id, again.content, clock=clock, wall_clock=wall)
+    assert third.position == 2
+    third.close()
+
+
 def test_the_same_answer_twice_is_journaled_once(store: Store, sitting: SittingSession) -> None:
     n = number_of(sitting, "single")
     sitting.save_answer(n, ["a"])

@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible, QColor, QPalette
+from keyring.errors import KeyringError
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+from PySide6.QtGui import QAccessible, QColor, QImage, QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -29,7 +31,14 @@ from sqlalchemy import select
 import ui.exam.window as exam_window
 from portal.db.enums import SittingState
 from portal.db.models import JournalEntry, Sitting
-from portal.exams.library import import_package, trust_keys
+from portal.errors import StorageError
+from portal.exams.library import (
+    MAX_ATTEMPTS,
+    attempts_left,
+    import_package,
+    set_practice_code,
+    trust_keys,
+)
 from portal.exams.model import ExamContent
 from portal.exams.package import build_package
 from portal.settings import Settings
@@ -46,6 +55,7 @@ from ui.exam.interactions import (
     PairsAnswer,
     TextAnswer,
 )
+from ui.exam.media import MediaPicture
 from ui.exam.opening import exam_windows
 from ui.exam.start import DoneScreen, RulesScreen, StartScreen
 from ui.exam.window import ExamWindow
@@ -55,6 +65,13 @@ from ui.pages.exams import ExamsPage
 CODE = "7K4Q-M2XD-P9TB"
 Key = Qt.Key
 Mod = Qt.KeyboardModifier
+
+
+class RefusingKeyring(MemoryKeyring):
+    """A keyring that is there but refuses to keep anything (locked, or denied by policy)."""
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise KeyringError("the keyring is locked")
 
 
 class FakeClock:
@@ -67,7 +84,9 @@ class FakeClock:
         return self.now
 
 
-def _import(shell: Shell, tmp_path: Path, content: ExamContent) -> None:
+def _import(
+    shell: Shell, tmp_path: Path, content: ExamContent, *, media: dict[str, bytes] | None = None
+) -> int:
     """A proctor's package, signed by a key this data dir trusts, imported as the page would."""
     key = Ed25519PrivateKey.generate()
     pem = (
@@ -83,10 +102,12 @@ def _import(shell: Shell, tmp_path: Path, content: ExamContent) -> None:
         out=tmp_path / "exam.aicexam",
         expires_at=datetime.now(UTC) + timedelta(days=7),
         kdf_n=2**14,
+        media=media,
     )
     assert shell.state.store is not None
-    import_package(shell.state.store, package)
+    pk = import_package(shell.state.store, package)
     shell.state.sig_changed.emit()
+    return pk
 
 
 def _focus() -> QWidget:
@@ -339,7 +360,12 @@ def _fits(widget: QWidget) -> None:
 
 
 def test_200_percent_text_and_high_contrast_fit(
-    shell: Shell, qtbot: QtBot, tmp_path: Path, clock: FakeClock, plain_look: None
+    shell: Shell,
+    qtbot: QtBot,
+    tmp_path: Path,
+    clock: FakeClock,
+    plain_look: None,
+    memory_keyring: MemoryKeyring,
 ) -> None:
     base = QApplication.font().pointSizeF()
     shell.state.update_settings(text_scale=200, high_contrast=True)
@@ -442,8 +468,8 @@ def test_import_from_the_exams_page_and_a_damaged_package_in_words(
     qtbot.waitUntil(lambda: not running_operations())
 
 
-def test_an_interrupted_sitting_reopens_with_its_answers_after_the_code(
-    shell: Shell, qtbot: QtBot, tmp_path: Path, clock: FakeClock
+def test_an_interrupted_sitting_reopens_where_it_was_with_its_answers_after_the_code(
+    shell: Shell, qtbot: QtBot, tmp_path: Path, clock: FakeClock, memory_keyring: MemoryKeyring
 ) -> None:
     _import(shell, tmp_path, exam_content())
     exam = _start(shell, qtbot)
@@ -451,6 +477,9 @@ def test_an_interrupted_sitting_reopens_with_its_answers_after_the_code(
     assert view is not None
     _answer(qtbot, view.pages[1].answer)
     first = view.pages[1].answer.answer()
+    for _n in range(3):  # on to item 4, answering nothing more
+        _key(qtbot, Key.Key_PageDown, Mod.ControlModifier)
+    assert view.current == 4
     clock.now += 120
     qtbot.waitUntil(view.all_saved)
     view.checkpoint()
@@ -472,9 +501,9 @@ def test_an_interrupted_sitting_reopens_with_its_answers_after_the_code(
     qtbot.waitUntil(lambda: again.view is not None)
     resumed = again.view
     assert resumed is not None
-    assert resumed.current == 2  # the first item not answered
+    assert resumed.current == 4  # where the candidate was, not the first item not answered
     assert resumed.answers[1] == first
-    _key(qtbot, Key.Key_PageUp, Mod.ControlModifier)
+    resumed.go(1)
     assert resumed.current == 1 and resumed.pages[1].answer.answer() == first
     assert resumed.timer.label.text() == "Time left: 28:00"
     resumed.timer.stop()
@@ -485,7 +514,7 @@ def test_an_interrupted_sitting_reopens_with_its_answers_after_the_code(
 
 
 def test_practice_feedback_after_an_answer(
-    shell: Shell, qtbot: QtBot, tmp_path: Path, clock: FakeClock
+    shell: Shell, qtbot: QtBot, tmp_path: Path, clock: FakeClock, memory_keyring: MemoryKeyring
 ) -> None:
     _import(shell, tmp_path, exam_content(practice=True))
     exam = _start(shell, qtbot)
@@ -516,3 +545,225 @@ def test_practice_feedback_after_an_answer(
     view.checkpoints.stop()
     exam._leaving = True
     exam.close()
+
+
+def _reopen(shell: Shell, qtbot: QtBot) -> ExamWindow:
+    """What a fresh start does once the store is open: the sitting left open is offered."""
+    shell.state.sig_store_ready.emit()
+    qtbot.waitUntil(lambda: bool(exam_windows()))
+    again = exam_windows()[0]
+    again.activateWindow()
+    qtbot.waitUntil(again.isActiveWindow)
+    assert again.start_screen.facts.resuming is not None
+    return again
+
+
+def _crash(exam: ExamWindow, qtbot: QtBot) -> None:
+    """Gone without a word: nothing is asked or flushed."""
+    qtbot.waitUntil(lambda: not running_operations())
+    exam.deleteLater()
+    qtbot.waitUntil(lambda: not exam_windows())
+
+
+def test_a_practice_exam_downloaded_through_sync_opens_without_a_code(
+    shell: Shell, qtbot: QtBot, tmp_path: Path, clock: FakeClock, memory_keyring: MemoryKeyring
+) -> None:
+    pk = _import(shell, tmp_path, exam_content(practice=True))
+    store = shell.state.store
+    assert store is not None
+    set_practice_code(store, pk, CODE)  # what portal.sync.exams keeps for a practice offer
+    exam = _open_start_screen(shell, qtbot)
+    start = exam.start_screen
+    assert not start.code.isVisible()  # nothing to type: the marketplace gave the code
+    _type(qtbot, "Ada Lovelace")
+    _key(qtbot, Key.Key_Tab)
+    _type(qtbot, "P-1042")
+    _key(qtbot, Key.Key_Return)
+    qtbot.waitUntil(
+        lambda: isinstance(exam.stack.currentWidget(), RulesScreen) or start.problem.isVisible()
+    )
+    assert not start.problem.isVisible(), start.problem.text()
+    assert attempts_left(store, pk) == MAX_ATTEMPTS  # the empty code was no wrong try
+    _key(qtbot, Key.Key_Return)
+    qtbot.waitUntil(lambda: exam.view is not None and exam.stack.currentWidget() is exam.view)
+    assert exam.view is not None and exam.view.check_button.isVisible()
+
+
+def test_a_sitting_reopened_with_no_time_left_is_submitted_at_once(
+    shell: Shell, qtbot: QtBot, tmp_path: Path, clock: FakeClock, memory_keyring: MemoryKeyring
+) -> None:
+    _import(shell, tmp_path, exam_content(duration_s=15 * 60))
+    exam = _start(shell, qtbot)
+    view = exam.view
+    assert view is not None
+    _answer(qtbot, view.pages[1].answer)
+    qtbot.waitUntil(view.all_saved)
+    view.timer.stop()  # the app is killed before its clock notices
+    view.checkpoints.stop()
+    clock.now += 15 * 60
+    view.session.checkpoint()  # the last checkpoint saw the time run out
+    _crash(exam, qtbot)
+
+    again = _reopen(shell, qtbot)
+    _type(qtbot, CODE)
+    _key(qtbot, Key.Key_Return)
+    qtbot.waitUntil(lambda: again.view is not None)
+    resumed = again.view
+    assert resumed is not None
+    assert resumed.ended  # at once: nothing can be changed on the way to the submit
+    assert not resumed.pages[resumed.current].answer.isEnabled()
+    assert not resumed.next.isEnabled() and not resumed.submit_button.isEnabled()
+    qtbot.waitUntil(lambda: isinstance(again.stack.currentWidget(), DoneScreen))
+    done = again.stack.currentWidget()
+    assert done.text.text().startswith("The time was up, so your answers were submitted.")
+    qtbot.waitUntil(lambda: not running_operations())
+    store = shell.state.store
+    assert store is not None
+    with store.session() as db:
+        assert db.scalars(select(Sitting)).one().state == SittingState.SUBMITTED
+    again.close()
+    qtbot.waitUntil(lambda: not exam_windows())
+
+    shell.state.sig_store_ready.emit()  # the next start offers no sitting to reopen
+    qtbot.waitUntil(lambda: not running_operations())
+    assert not exam_windows()
+
+
+def test_a_failed_save_is_shown_until_retried_whatever_saves_after_it(
+    shell: Shell,
+    qtbot: QtBot,
+    tmp_path: Path,
+    clock: FakeClock,
+    memory_keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _import(shell, tmp_path, exam_content())
+    exam = _start(shell, qtbot)
+    view = exam.view
+    assert view is not None
+    session = view.session
+    real_save = session.save_answer
+    failing = {1}  # item 1's saves fail until the disk is back
+
+    def flaky(number: int, answer: list[str]) -> None:
+        if number in failing:
+            raise StorageError("The answer could not be saved to the database: disk I/O error")
+        real_save(number, answer)
+
+    monkeypatch.setattr(session, "save_answer", flaky)
+    _answer(qtbot, view.pages[1].answer)
+    qtbot.waitUntil(view.retry.isVisible)
+    wanted = view.pages[1].answer.answer()
+    assert view.save_state.text().startswith("⚠ Not saved: item 1.")
+    assert "disk I/O error" in view.save_state.text()
+    assert "✓" not in view.strip.item(0).text()
+    assert 1 not in view.answered()
+
+    _key(qtbot, Key.Key_PageDown, Mod.ControlModifier)
+    _answer(qtbot, view.pages[2].answer)  # this one saves
+    qtbot.waitUntil(lambda: session.answer(2) != [])
+    qtbot.waitUntil(lambda: not running_operations())
+    assert view.save_state.text().startswith("⚠ Not saved: item 1.")  # not "Saved"
+    assert "✓" in view.strip.item(1).text() and "✓" not in view.strip.item(0).text()
+    assert not view.all_saved() and session.answer(1) == []
+
+    failing.clear()
+    view.retry.click()  # sends item 1's answer as it is now
+    qtbot.waitUntil(view.all_saved)
+    assert session.answer(1) == wanted
+    assert view.save_state.text() == "✓ Saved" and not view.retry.isVisible()
+    assert "✓" in view.strip.item(0).text()
+
+
+def test_no_keyring_is_said_on_the_start_screen_before_any_answer(
+    shell: Shell, qtbot: QtBot, tmp_path: Path, clock: FakeClock
+) -> None:
+    _import(shell, tmp_path, exam_content())  # the tests' keyring backend is keyring's "fail"
+    exam = _open_start_screen(shell, qtbot)
+    _type(qtbot, "Ada Lovelace")
+    _key(qtbot, Key.Key_Tab)
+    _type(qtbot, "P-1042")
+    _key(qtbot, Key.Key_Tab)
+    _type(qtbot, CODE)
+    _key(qtbot, Key.Key_Return)
+    start = exam.start_screen
+    qtbot.waitUntil(start.problem.isVisible)
+    assert start.problem.text().startswith("The sitting code is right, but the sitting cannot")
+    assert "No OS keyring is available" in start.problem.text()
+    assert exam.stack.currentWidget() is start and exam.view is None
+    store = shell.state.store
+    assert store is not None
+    with store.session() as db:
+        assert db.scalars(select(Sitting)).first() is None
+
+
+def test_a_refusing_keyring_is_said_on_the_start_screen(
+    shell: Shell, qtbot: QtBot, tmp_path: Path, clock: FakeClock
+) -> None:
+    before = keyring.get_keyring()
+    keyring.set_keyring(RefusingKeyring())
+    try:
+        _import(shell, tmp_path, exam_content())
+        exam = _open_start_screen(shell, qtbot)
+        for text in ("Ada Lovelace", "P-1042"):
+            _type(qtbot, text)
+            _key(qtbot, Key.Key_Tab)
+        _type(qtbot, CODE)
+        _key(qtbot, Key.Key_Return)
+        start = exam.start_screen
+        qtbot.waitUntil(start.problem.isVisible)
+        assert "The OS keyring refused the device key's passphrase" in start.problem.text()
+        assert exam.view is None
+    finally:
+        keyring.set_keyring(before)
+
+
+def _png(width: int, height: int) -> bytes:
+    image = QImage(width, height, QImage.Format.Format_RGB32)
+    image.fill(QColor("#2a7ab0"))
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    assert image.save(buffer, "PNG")
+    return bytes(data.data())
+
+
+def test_an_items_pictures_are_shown_under_the_prompt_scaled_to_fit(
+    shell: Shell, qtbot: QtBot, tmp_path: Path, clock: FakeClock, memory_keyring: MemoryKeyring
+) -> None:
+    document = exam_content().model_dump()
+    document["sections"][0]["items"][0]["media"] = ["diagram.png", "broken.png"]
+    picture = _png(900, 300)
+    assert len(picture) < 2000
+    _import(
+        shell,
+        tmp_path,
+        ExamContent.model_validate(document),
+        media={"diagram.png": picture, "broken.png": b"\x89PNG\r\n\x1a\n cut short"},
+    )
+    exam = _start(shell, qtbot)
+    exam.resize(640, 600)
+    view = exam.view
+    assert view is not None
+    n = next(n for n, d in view.items.items() if d.item.id == "q_choice")
+    view.go(n)
+    page = view.pages[n]
+    qtbot.waitUntil(lambda: page.media[0].width() > 0)
+    shown, broken = page.media
+    assert isinstance(shown, MediaPicture)
+    assert shown.accessibleName() == "Picture: diagram.png"
+    assert shown.accessibleDescription() == "diagram.png"
+    assert page.answer.accessibleDescription() == ("Shown with pictures: diagram.png, broken.png")
+    layout = page.widget().layout()
+    assert layout.indexOf(page.prompt) < layout.indexOf(shown) < layout.indexOf(page.answer)
+    assert 0 < shown.width() <= page.viewport().width() < 900  # scaled down to the page
+    assert shown.height() == pytest.approx(shown.width() / 3, abs=2)
+    assert broken.objectName() == "mediaProblem"
+    assert broken.text() == (
+        "The picture “broken.png” cannot be shown: its file is damaged or of a kind this app "
+        "cannot show."
+    )
+    image = page.grab().toImage()
+    middle = shown.mapTo(page, shown.rect().center())
+    assert image.pixelColor(middle) == QColor("#2a7ab0")
+    page.grab().save(str(tmp_path / "item-with-picture.png"))

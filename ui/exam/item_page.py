@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from portal.i18n import _, format_number
 from ui.exam.interactions import AnswerWidget, answer_widget, local
+from ui.exam.media import media_widget
 from ui.widgets import heading
 
 if TYPE_CHECKING:
@@ -19,7 +20,13 @@ class ItemPage(QScrollArea):
     """Scrolls rather than clips when the text is large (200 %) or the window small."""
 
     def __init__(
-        self, delivered: DeliveredItem, *, total: int, section_title: str, language: str
+        self,
+        delivered: DeliveredItem,
+        *,
+        total: int,
+        section_title: str,
+        language: str,
+        media: dict[str, bytes] | None = None,
     ) -> None:
         super().__init__()
         self.delivered = delivered
@@ -43,13 +50,20 @@ class ItemPage(QScrollArea):
         self.prompt.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.answer: AnswerWidget = answer_widget(delivered.item, delivered.order, language)
         self.answer.setAccessibleName(f"{where}: {prompt_text}")
+        if delivered.item.media:  # the pictures take no focus: the answer says they are there
+            self.answer.setAccessibleDescription(
+                _("Shown with pictures: {names}").format(names=", ".join(delivered.item.media))
+            )
         self.feedback = QLabel()
         self.feedback.setObjectName("feedback")
         self.feedback.setWordWrap(True)
         self.feedback.setTextFormat(Qt.TextFormat.PlainText)
         self.feedback.setFrameShape(QFrame.Shape.StyledPanel)
         self.feedback.hide()
-        for widget in (self.title, self.section, self.prompt):
+        kept = media or {}
+        self.media = [media_widget(name, kept.get(name)) for name in delivered.item.media]
+        """One picture, or a line saying it cannot be shown, per media file the item names."""
+        for widget in (self.title, self.section, self.prompt, *self.media):
             layout.addWidget(widget)
         layout.addSpacing(8)
         layout.addWidget(self.answer)

@@ -1,8 +1,9 @@
 """The sitting: one item at a time, numbers to jump, flags, review, the clock, and submit.
 
-Every answer change is saved through the single write pool; "Saved" shows only once
-`save_answer` has returned (the journal is durable then). Typed answers are saved 400 ms after
-the last keystroke, and at once when the candidate moves on.
+Every answer change is saved through the single write pool; an item is marked answered, and
+"Saved" shown, only once that item's latest `save_answer` has returned (the journal is durable
+then). A failed save says so and offers to send the item's answer again. Typed answers are saved
+400 ms after the last keystroke, and at once when the candidate moves on.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class SittingView(QWidget):
         flags: set[int],
         start_at: int = 1,
         check: Callable[[int, list[str]], str] | None = None,
+        media: dict[str, bytes] | None = None,
     ) -> None:
         super().__init__()
         self.setObjectName("sitting")
@@ -65,6 +67,11 @@ class SittingView(QWidget):
         self.total = len(self.items)
         self.sections = {s.id: local(s.title, self.language) for s in session.content.sections}
         self.answers = {n: list(answers.get(n, [])) for n in self.items}
+        self.saved = {n: list(answer) for n, answer in self.answers.items()}
+        """What the journal holds for each item, as its last returned save left it."""
+        self.failed: dict[int, str] = {}
+        """Items whose latest save failed, with the reason."""
+        self.media = media or {}
         self.flags = set(flags)
         self.check = check
         self.pages: dict[int, ItemPage] = {}
@@ -72,14 +79,20 @@ class SittingView(QWidget):
         self.ended = False
         self._serial = itertools.count(1)
         self._latest: dict[int, int] = {}
+        self._pending: set[int] = set()
         self._typing: set[int] = set()
-        self._unsaved = 0
 
         self.timer = ExamTimer(session.remaining_ms)
         self.timer.sig_warning.connect(self._warn)
         self.timer.sig_expired.connect(self._time_up)
         self.save_state = QLabel()
         self.save_state.setObjectName("saveState")
+        self.save_state.setWordWrap(True)
+        self.retry = QPushButton(_("Re&try"))
+        self.retry.setObjectName("retrySave")
+        self.retry.setAccessibleName(_("Save the answers that were not saved again"))
+        self.retry.clicked.connect(self.retry_failed)
+        self.retry.hide()
         self.warning = QLabel()
         self.warning.setObjectName("timeWarning")
         self.warning.setWordWrap(True)
@@ -89,6 +102,7 @@ class SittingView(QWidget):
         title = heading(local(session.content.title, self.language))
         top.addWidget(title, 1)
         top.addWidget(self.save_state)
+        top.addWidget(self.retry)
         top.addSpacing(12)
         top.addWidget(self.timer)
 
@@ -176,6 +190,7 @@ class SittingView(QWidget):
         self.prebuild.setInterval(PREBUILD_AFTER_MS)
         self.prebuild.timeout.connect(self._prebuild_neighbours)
         self.go(min(max(start_at, 1), self.total))
+        self.timer.tick()  # connected now: a sitting reopened with no time left ends here
 
     def _button(self, text: str, name: str, on_click: Callable[[], object]) -> QPushButton:
         button = QPushButton(text)
@@ -199,6 +214,7 @@ class SittingView(QWidget):
                 total=self.total,
                 section_title=self.sections.get(delivered.section_id, ""),
                 language=self.language,
+                media=self.media,
             )
             page.answer.set_answer(self.answers[n])
             page.answer.sig_changed.connect(lambda n=n: self._changed(n))
@@ -222,8 +238,8 @@ class SittingView(QWidget):
         self.strip.blockSignals(True)
         self.strip.setCurrentRow(n - 1)
         self.strip.blockSignals(False)
-        self.back.setEnabled(n > 1)
-        self.next.setEnabled(n < self.total)
+        self.back.setEnabled(n > 1 and not self.ended)
+        self.next.setEnabled(n < self.total and not self.ended)
         self.flag.blockSignals(True)
         self.flag.setChecked(n in self.flags)
         self.flag.blockSignals(False)
@@ -245,16 +261,27 @@ class SittingView(QWidget):
         self.review.list.setFocus()
 
     def answered(self) -> set[int]:
-        """The numbers of the items with an answer."""
-        return {n for n, answer in self.answers.items() if answer}
+        """The numbers of the items whose answer the journal holds (a save still on its way
+        counts: the submit waits for it; a failed one does not)."""
+        return {
+            n
+            for n in self.items
+            if n not in self.failed and (self.answers[n] if n in self._pending else self.saved[n])
+        }
 
     def _mark(self, n: int) -> None:
         entry = self.strip.item(n - 1)
-        answered, flagged = bool(self.answers.get(n)), n in self.flags
-        entry.setText(format_number(n) + (" ✓" if answered else "") + (" ⚑" if flagged else ""))
-        entry.setData(
-            Qt.ItemDataRole.AccessibleTextRole, item_state(n, answered=answered, flagged=flagged)
+        answered = bool(self.saved[n]) and n not in self._pending and n not in self.failed
+        flagged, failed = n in self.flags, n in self.failed
+        entry.setText(
+            format_number(n)
+            + (" ✓" if answered else " ⚠" if failed else "")
+            + (" ⚑" if flagged else "")
         )
+        state = item_state(n, answered=answered, flagged=flagged)
+        if failed:
+            state = _("Item {n}: the answer is not saved").format(n=format_number(n))
+        entry.setData(Qt.ItemDataRole.AccessibleTextRole, state)
         font = entry.font()
         font.setBold(not answered)
         entry.setFont(font)
@@ -265,7 +292,7 @@ class SittingView(QWidget):
         page = self.pages[n]
         if page.answer.typed:
             self._typing.add(n)
-            self._show_saving()
+            self._show_save_state()
             self.typing.start()
         else:
             self._save(n)
@@ -280,42 +307,78 @@ class SittingView(QWidget):
     def _save(self, n: int) -> None:
         answer = self.pages[n].answer.answer()
         self.answers[n] = answer
-        self._mark(n)
         self.pages[n].feedback.hide()
         serial = self._latest[n] = next(self._serial)
-        self._unsaved += 1
-        self._show_saving()
+        self._pending.add(n)
+        self._mark(n)
+        self._show_save_state()
         session = self.session
         CoreOp(
             self, lambda _ctx: session.save_answer(n, answer), writes=True, name="save answer"
-        ).success(lambda _result: self._saved(n, serial)).failure(
-            lambda error: self._save_failed(n, error)
+        ).success(lambda _result: self._saved(n, serial, answer)).failure(
+            lambda error: self._save_failed(n, serial, error)
         ).run_in_background()
 
-    def _saved(self, n: int, serial: int) -> None:
-        self._unsaved -= 1
-        if self._unsaved == 0 and not self._typing:
+    def _saved(self, n: int, serial: int, answer: list[str]) -> None:
+        if serial != self._latest[n]:
+            return  # a later save of this item is on its way: its outcome tells
+        self._pending.discard(n)
+        self.saved[n] = answer
+        self.failed.pop(n, None)
+        self._mark(n)
+        self._show_save_state()
+
+    def _save_failed(self, n: int, serial: int, error: BaseException) -> None:
+        if serial != self._latest[n]:
+            return
+        from portal.errors import PortalError
+
+        self._pending.discard(n)
+        self.failed[n] = error.message if isinstance(error, PortalError) else str(error)
+        self._mark(n)
+        self._show_save_state()
+
+    def retry_failed(self) -> None:
+        """Send the current answer of every item whose save failed once more."""
+        if self.ended:
+            return
+        for n in sorted(self.failed):
+            self._save(n)
+
+    def _show_save_state(self) -> None:
+        """One line for every item: what failed first, else whether saves are on their way."""
+        if self.ended:
+            return  # the submit's own words stay
+        if self.failed:
+            n = min(self.failed)
+            text = _("Not saved: item {n}. {problem}").format(
+                n=format_number(n), problem=self.failed[n]
+            )
+            if len(self.failed) > 1:
+                text += " " + ngettext(
+                    "{n} more item is not saved.",
+                    "{n} more items are not saved.",
+                    len(self.failed) - 1,
+                ).format(n=format_number(len(self.failed) - 1))
+            self.save_state.setText("⚠ " + text)
+            self.save_state.setAccessibleName(text)
+            if not self.retry.isVisible():
+                from ui.exam.timer import announce
+
+                announce(self.save_state, text)
+            self.retry.show()
+            return
+        self.retry.hide()
+        if self._pending or self._typing:
+            self.save_state.setText(_("Saving…"))
+            self.save_state.setAccessibleName(_("Saving…"))
+        else:
             self.save_state.setText("✓ " + _("Saved"))
             self.save_state.setAccessibleName(_("All answers saved"))
 
-    def _save_failed(self, n: int, error: BaseException) -> None:
-        from ui.dialogs import show_error
-
-        self._unsaved -= 1
-        self.save_state.setText("⚠ " + _("Not saved"))
-        self.save_state.setAccessibleName(
-            _("The answer to item {n} was not saved").format(n=format_number(n))
-        )
-        if not self.ended:  # past the end the journal refuses changes, as it should
-            show_error(self, error)
-
-    def _show_saving(self) -> None:
-        self.save_state.setText(_("Saving…"))
-        self.save_state.setAccessibleName(_("Saving…"))
-
     def all_saved(self) -> bool:
         """Whether every change has been acknowledged by the journal."""
-        return self._unsaved == 0 and not self._typing
+        return not self._pending and not self._typing and not self.failed
 
     def _toggle_flag(self) -> None:
         if self.ended or self.panels.currentWidget() is not self.items_panel:
@@ -333,11 +396,15 @@ class SittingView(QWidget):
         ).run_in_background()
 
     def checkpoint(self) -> None:
-        """Record the time used so far (a crash resumes with what was left)."""
-        session = self.session
-        CoreOp(self, lambda _ctx: session.checkpoint(), writes=True, name="checkpoint").failure(
-            lambda _error: None
-        ).run_in_background()
+        """Record the time used so far and the item on screen (a crash resumes with what was
+        left, on that item)."""
+        session, position = self.session, self.current
+        CoreOp(
+            self,
+            lambda _ctx: session.checkpoint(position=position),
+            writes=True,
+            name="checkpoint",
+        ).failure(lambda _error: None).run_in_background()
 
     # Practice feedback
 
@@ -392,6 +459,7 @@ class SittingView(QWidget):
             page.answer.setEnabled(False)
         for button in (self.next, self.back, self.flag, self.submit_button, self.review_button):
             button.setEnabled(False)
+        self.retry.hide()
         self.save_state.setText(_("Submitting…"))
         session = self.session
 

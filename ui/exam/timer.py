@@ -44,7 +44,10 @@ def minutes_left_text(ms: int) -> str:
 
 
 class ExamTimer(QWidget):
-    """Shows the time left from `remaining_ms`; warns once per threshold; says when it is up."""
+    """Shows the time left from `remaining_ms`; warns once per threshold; says when it is up.
+
+    The constructor emits nothing (no slot is connected yet): whoever connects `sig_expired`
+    calls `tick()` once after, so a sitting reopened with no time left ends at once."""
 
     sig_warning = Signal(str)
     """A warning was given (its words)."""
@@ -69,15 +72,18 @@ class ExamTimer(QWidget):
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.tick)
-        self.tick()
+        self._show(first)
         self.timer.start()
+
+    def _show(self, left: int) -> None:
+        text = _("Time left: {clock}").format(clock=clock_text(left))
+        self.label.setText(text)
+        self.label.setAccessibleName(text)
 
     def tick(self) -> None:
         """Show the time left; warn or expire when a threshold passes."""
         left = self.remaining_ms()
-        text = _("Time left: {clock}").format(clock=clock_text(left))
-        self.label.setText(text)
-        self.label.setAccessibleName(text)
+        self._show(left)
         if left <= 0:
             if not self.expired:
                 self.expired = True

@@ -2,7 +2,10 @@
 
 Reopening an interrupted sitting asks for the sitting code again: the package stays encrypted
 on disk and its key is derived from the code, which is never stored; the answers and the time
-left come back from the journal untouched.
+left come back from the journal untouched, and the sitting shows the item it was on.
+
+The device key that seals the submission is made (or read) right after the code is accepted,
+before the rules: a machine with no OS keyring is told so on the start screen, not at Submit.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
+from portal.errors import PortalError
 from portal.i18n import _, current_locale, format_number, format_percent
 from ui.appearance import FOCUS_QSS
 from ui.dialogs import ask
@@ -25,6 +29,7 @@ from ui.state import AppState
 if TYPE_CHECKING:
     from portal.db.store import Store
     from portal.exams.model import ExamContent
+    from portal.exams.package import OpenedExam
     from portal.exams.sitting import SittingSession
     from ui.exam.sitting_view import SittingView
 
@@ -56,6 +61,7 @@ class ExamWindow(QWidget):
         self.state = state
         self.facts = facts
         self.content: ExamContent | None = None
+        self.media: dict[str, bytes] = {}
         self.session: SittingSession | None = None
         self.view: SittingView | None = None
         self._leaving = False
@@ -85,10 +91,22 @@ class ExamWindow(QWidget):
         store, exam_pk = self._store(), self.facts.exam_pk
         self.details = (name, partner, language)
 
-        def open_it(_ctx: OpContext) -> ExamContent:
+        def open_it(_ctx: OpContext) -> OpenedExam:
+            from portal.exams.device_key import device_key
             from portal.exams.library import unlock
 
-            return unlock(store, exam_pk, code).content
+            opened = unlock(store, exam_pk, code)
+            try:
+                device_key(store.data_dir)  # the submission is sealed with it: known now
+            except PortalError as exc:
+                raise PortalError(
+                    _(
+                        "The sitting code is right, but the sitting cannot start on this "
+                        "computer: {problem}"
+                    ).format(problem=exc.message),
+                    kind=exc.kind,
+                ) from exc
+            return opened
 
         self.start_screen.set_busy(True)
         CoreOp(self, open_it, writes=True, name="unlock exam").success(self._unlocked).failure(
@@ -96,8 +114,6 @@ class ExamWindow(QWidget):
         ).run_in_background()
 
     def _refused(self, error: BaseException) -> None:
-        from portal.errors import PortalError
-
         if isinstance(error, PortalError):
             self.start_screen.show_problem(error.message)
         else:
@@ -106,8 +122,9 @@ class ExamWindow(QWidget):
             self.start_screen.set_busy(False)
             show_error(self, error)
 
-    def _unlocked(self, content: ExamContent) -> None:
-        self.content = content
+    def _unlocked(self, opened: OpenedExam) -> None:
+        content = self.content = opened.content
+        self.media = opened.media
         self.start_screen.set_busy(False)
         if self.facts.resuming is not None:
             self._open_sitting()
@@ -160,11 +177,13 @@ class ExamWindow(QWidget):
 
         session, answers, flags = opened
         self.session = session
-        unanswered = [n for n in sorted(answers) if not answers[n]]
-        start_at = unanswered[0] if unanswered and self.facts.resuming is not None else 1
+        start_at = 1
+        if self.facts.resuming is not None:  # where the candidate was, else the first unanswered
+            unanswered = [n for n in sorted(answers) if not answers[n]]
+            start_at = session.position or (unanswered[0] if unanswered else 1)
         check = self._checker(session) if session.content.practice else None
         self.view = SittingView(
-            session, answers=answers, flags=flags, start_at=start_at, check=check
+            session, answers=answers, flags=flags, start_at=start_at, check=check, media=self.media
         )
         self.view.sig_submitted.connect(self._submitted)
         self._show(self.view)
@@ -264,9 +283,14 @@ class ExamWindow(QWidget):
         self.close()
 
     def _release(self) -> None:
-        """Record the time and let the journal's connections go, on the write worker."""
+        """Record the time and the item on screen, and let the journal's connections go, on the
+        write worker."""
         session, self.session = self.session, None
+        position = self.view.current if self.view is not None else None
         if session is not None:
-            CoreOp(None, lambda _ctx: session.close(), writes=True, name="close sitting").failure(
-                lambda _error: None
-            ).run_in_background()
+            CoreOp(
+                None,
+                lambda _ctx: session.close(position=position),
+                writes=True,
+                name="close sitting",
+            ).failure(lambda _error: None).run_in_background()

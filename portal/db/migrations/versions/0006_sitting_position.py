@@ -1,0 +1,26 @@
+"""Sittings remember the item on screen, so a reopened sitting shows the candidate where they were.
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-26
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("sittings") as batch_op:
+        batch_op.add_column(sa.Column("position", sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("sittings") as batch_op:
+        batch_op.drop_column("position")
