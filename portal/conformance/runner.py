@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import multiprocessing
+import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.context import ForkServerContext, SpawnContext
 from multiprocessing.process import BaseProcess
+from types import ModuleType
 from typing import Any
 
 from portal.cancel import CancelToken, Progress, no_progress
@@ -56,27 +59,53 @@ class RunOutcome:
 def _context() -> ForkServerContext | SpawnContext:
     """Where the OS has it, forkserver: every worker is still a fresh single-threaded process with
     no state, threads or locks of ours (it is forked from a clean server process, not from us,
-    and imports the backend itself), but the server has imported the checks once, so a worker
-    starts at a fork's cost instead of a new interpreter's. Elsewhere (Windows), spawn."""
+    and imports the backend itself), but the server has imported and warmed everything else once
+    (worker_preload), so a worker starts at a fork's cost instead of a new interpreter's.
+    Elsewhere (Windows), spawn."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    # The checks' modules, and what format_number imports on first use (40 ms in each worker).
-    context.set_forkserver_preload([worker.__name__, "babel.numbers", "babel.dates"])
+    # Last: it freezes what the server holds for the collector.
+    context.set_forkserver_preload([*_main_imports(), "portal.conformance.worker_preload"])
     return context
 
 
+def _main_imports() -> list[str]:
+    """The modules our main script took names from. multiprocessing runs that script again in
+    every worker (Python 3.11's forkserver never preloads "__main__"); with these loaded in the
+    server, that costs a worker the script's own few lines instead of its imports (the
+    aic-portal command's: 100 ms a run)."""
+    names = set()
+    for value in vars(sys.modules["__main__"]).values():
+        name = value.__name__ if isinstance(value, ModuleType) else getattr(value, "__module__", "")
+        if isinstance(name, str) and name in sys.modules and name not in _NOT_PRELOADED:
+            names.add(name)
+    return sorted(names)
+
+
+_NOT_PRELOADED = {"__main__", "__mp_main__", "builtins"}
+
+
 class _Worker:
-    """One worker process and our end of its pipe."""
+    """One worker process, given the checks to run, and our end of its pipe."""
 
     def __init__(
-        self, spec: str, profile: str, seed: int, *, timeout_s: float, waivers: list[Waiver]
+        self,
+        spec: str,
+        profile: str,
+        seed: int,
+        check_ids: list[str],
+        table: ToleranceTable,
+        *,
+        timeout_s: float,
     ) -> None:
         context = _context()
-        self.conn, child = context.Pipe()
+        self.conn, child = context.Pipe(duplex=False)
+        # The checks go with the process, so it starts on them as soon as it is ready, and ends
+        # after the last: no check, and not the end, waits for a message from us.
         self.process: BaseProcess = context.Process(
             target=worker.serve,
-            args=(spec, profile, seed, child, current_locale(), waivers),
+            args=(spec, profile, seed, check_ids, table, child, current_locale()),
             daemon=True,
         )
         self.process.start()
@@ -90,15 +119,10 @@ class _Worker:
             return reply
         return "failed", reply
 
-    def submit(self, check_ids: list[str]) -> None:
-        """Queue these checks in one message; the worker answers each as soon as it is done, so
-        no check waits for a round trip to us (one per check cost more than the IPC itself on a
-        busy machine: each needs both processes scheduled in turn)."""
-        self.conn.send(check_ids)
-
-    def result(self, cancel: CancelToken) -> dict[str, Any] | str:
-        """The next check's result as JSON, or why the process gave none (crash, hang)."""
-        return self._wait(cancel)
+    def result(self, cancel: CancelToken) -> CheckResult | str:
+        """The next check's result, or why the process gave none (crash, hang)."""
+        reply = self._wait(cancel)
+        return reply if isinstance(reply, str) else CheckResult.from_json(reply)
 
     def _wait(self, cancel: CancelToken) -> Any:
         deadline = time.monotonic() + self.timeout_s
@@ -133,12 +157,22 @@ class _Worker:
         self.conn.close()
 
     def close(self) -> None:
-        """Ask the process to finish, then make sure it has."""
-        try:
-            self.conn.send(None)
-        except OSError:
-            pass
-        self.process.join(5)
+        """After the last result: the run is complete and the process ends by itself, so the run
+        does not wait for that; a thread does, and kills it if it has not ended within 5 s."""
+        if self.conn.closed:  # stopped already, on cancel
+            return
+        threading.Thread(target=self._finish, name="conformance worker exit", daemon=True).start()
+
+    def _finish(self) -> None:
+        """Wait for the end of the pipe, which the process's exit closes (a join would also wait
+        for the server to reap it and tell us); kill it if it holds on (a thread of the
+        backend's that never ends) or says more than it should."""
+        if self.conn.poll(5):
+            try:
+                self.conn.recv()
+            except EOFError:
+                self.conn.close()
+                return
         self.stop()
 
 
@@ -171,9 +205,11 @@ def run_profile(
         check_backend_spec(spec)
     except InputError as exc:
         raise StartError(exc.message) from exc
+    # The one the checks use is the one the report names.
+    table = load_table().waived(waivers or [])
+    check_ids = [c.id for c in checks]
     started = datetime.now(UTC)
-    waivers = waivers or []
-    current = _Worker(spec, profile, seed, timeout_s=timeout_s, waivers=waivers)
+    current = _Worker(spec, profile, seed, check_ids, table, timeout_s=timeout_s)
     state, detail = current.handshake(cancel)
     if state != "ready":
         current.stop()
@@ -189,26 +225,21 @@ def run_profile(
             on_result(result)
 
     live: _Worker | None = current
-    queued = False
     try:
         for done, check in enumerate(checks):
             progress(done, len(checks), check.id)
-            if live is None:
-                live = _Worker(spec, profile, seed, timeout_s=timeout_s, waivers=waivers)
-                queued = False
+            if live is None:  # the rest of the run, on a new worker after a crash or hang
+                live = _Worker(spec, profile, seed, check_ids[done:], table, timeout_s=timeout_s)
                 state, detail = live.handshake(cancel)
                 if state != "ready":
                     live.stop()
                     live = None
                     record(_error(check, spec, profile, seed, str(detail)))
                     continue
-            if not queued:  # the rest of the run, on a new worker after a crash or hang
-                live.submit([c.id for c in checks[done:]])
-                queued = True
             start = time.perf_counter()
             reply = live.result(cancel)
-            if isinstance(reply, dict):
-                record(CheckResult.from_json(reply))
+            if isinstance(reply, CheckResult):
+                record(reply)
             else:
                 live.stop()
                 live = None
@@ -222,7 +253,7 @@ def run_profile(
         profile,
         seed,
         capabilities,
-        load_table().waived(waivers),
+        table,
         results,
         started,
         datetime.now(UTC),

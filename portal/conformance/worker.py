@@ -7,7 +7,7 @@ from multiprocessing.connection import Connection
 
 from portal.conformance.backends import load_backend
 from portal.conformance.catalogue import PROFILE_KINDS, execute, profile_checks
-from portal.conformance.tolerances import Waiver, load_table
+from portal.conformance.tolerances import ToleranceTable
 from portal.errors import PortalError
 from portal.i18n import SOURCE_LOCALE, _, current_locale, set_locale
 
@@ -16,12 +16,13 @@ def serve(
     spec: str,
     profile: str,
     seed: int,
+    check_ids: list[str],
+    table: ToleranceTable,
     conn: Connection,
     locale: str = SOURCE_LOCALE,
-    waivers: list[Waiver] | None = None,
 ) -> None:
-    """Load the backend, say ("ready", capabilities) or ("failed", why), then run each list of
-    check ids sent, answering each check as it ends, until None."""
+    """Load the backend, say ("ready", capabilities) or ("failed", why), then run the checks,
+    sending each one's result as it ends, and end."""
     if locale != current_locale():  # a new process starts in the source language
         set_locale(locale)
     try:
@@ -48,10 +49,8 @@ def serve(
         return
     conn.send(("ready", asdict(capabilities)))
     checks = {check.id: check for check in profile_checks(profile)}
-    table = load_table().waived(waivers or [])
-    while (check_ids := conn.recv()) is not None:
-        for check_id in check_ids:
-            result = execute(
-                backend, checks[check_id], spec=spec, profile=profile, seed=seed, table=table
-            )
-            conn.send(result.as_json())
+    for check_id in check_ids:
+        result = execute(
+            backend, checks[check_id], spec=spec, profile=profile, seed=seed, table=table
+        )
+        conn.send(result.as_json())

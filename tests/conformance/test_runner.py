@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import signal
+import sys
 import threading
+import types
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 
 import pytest
 
 from portal.cancel import CancelToken
+from portal.conformance import runner, worker
+from portal.conformance.catalogue import profile_checks
 from portal.conformance.results import Status
 from portal.conformance.runner import StartError, run_profile
+from portal.conformance.tolerances import load_table
 from portal.errors import Cancelled
 
 
@@ -95,3 +104,72 @@ def test_the_worker_speaks_the_language_the_user_chose() -> None:
     finally:
         set_locale(before)
     assert outcome.results[0].message == "les conversions de type sont exactes"
+
+
+def _new_workers(run: object) -> list[BaseProcess]:
+    """The worker processes `run()` started that had not been joined when it returned."""
+    before = set(multiprocessing.active_children())
+    run()  # type: ignore[operator]
+    return [p for p in multiprocessing.active_children() if p not in before]
+
+
+def test_the_worker_ends_by_itself_after_its_last_check() -> None:
+    outcome: list[object] = []
+    workers = _new_workers(
+        lambda: outcome.append(run_profile("cpu-reference", "tensor-core-v1", only="casts"))
+    )
+    for process in workers:  # the run does not wait for its worker's exit
+        process.join(30)
+        assert process.exitcode == 0
+
+
+def test_a_worker_that_does_not_end_after_its_last_check_is_killed() -> None:
+    outcomes = []
+    workers = _new_workers(
+        lambda: outcomes.append(
+            run_profile("array-api:tests.conformance.never_ends", "tensor-core-v1", only="casts")
+        )
+    )
+    assert [r.status for r in outcomes[0].results] == [Status.PASS]  # the run is complete
+    assert len(workers) == 1
+    workers[0].join(30)  # killed 5 s after the last result
+    assert workers[0].exitcode == -signal.SIGKILL
+
+
+def _modules_a_worker_imports(spec: str, profile: str, conn: Connection) -> None:
+    """In a worker from the runner's forkserver: run the profile, send what it imported."""
+    table = load_table()  # the runner's process loads it, and sends it with the check ids
+    before = set(sys.modules)
+    receive, send = multiprocessing.Pipe(duplex=False)
+    ids = [check.id for check in profile_checks(profile)]
+    results = threading.Thread(target=lambda: [receive.recv() for _ in range(len(ids) + 1)])
+    results.start()
+    worker.serve(spec, profile, 0, ids, table, send)
+    results.join()
+    conn.send(sorted(set(sys.modules) - before))
+
+
+def test_a_worker_imports_nothing_the_forkserver_could_have() -> None:
+    run_profile("cpu-reference", "tensor-core-v1", only="casts")  # the server, as a run starts it
+    context = runner._context()
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(
+        target=_modules_a_worker_imports, args=("cpu-reference", "tensor-core-v1", send)
+    )
+    process.start()
+    send.close()
+    imported = receive.recv()
+    process.join(30)
+    assert imported == []  # else worker_preload should import it, once for every run
+
+
+def test_the_forkserver_imports_what_the_main_script_took_names_from(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    main = types.ModuleType("__main__")
+    main.json = __import__("json")  # type: ignore[attr-defined]
+    main.run_profile = run_profile  # type: ignore[attr-defined]
+    main.print = print  # type: ignore[attr-defined]
+    main.answer = 42  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    assert runner._main_imports() == ["json", "portal.conformance.runner"]

@@ -1,0 +1,28 @@
+"""Imported once by the runner's forkserver, and by nothing else: it loads and warms what every
+worker needs, so that a worker forked from the server reads nothing from disk before its checks.
+
+A worker is a fork of the server, so all of this is paid once per portal process, not once per
+run. The backend itself is not imported here: each worker loads it afresh, so a vendor's edited
+code counts from the next run.
+"""
+
+from __future__ import annotations
+
+import gc
+from importlib import metadata
+
+import babel.support  # noqa: F401 - what set_locale imports, in a worker for another language
+import numpy.ma  # numpy imports these two on first use (np.median, np.random): 15 ms
+import numpy.random  # noqa: F401
+
+from portal.conformance import worker  # noqa: F401 - the checks, their helpers and the catalogue
+from portal.i18n import format_number
+
+# Capabilities name the backend's distribution version: the first lookup lists every folder of
+# sys.path (3 ms). importlib.metadata keys what it listed by the folder's mtime, so an install
+# after this point is still seen.
+metadata.version("numpy")
+format_number(1.5)  # Babel's CLDR data of the source locale, read on first use
+# The server's objects live as long as it does: keeping them out of the collector means a
+# worker's collections neither walk them nor copy their pages.
+gc.freeze()
