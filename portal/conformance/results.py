@@ -40,7 +40,7 @@ class CheckResult:
     duration_s: float = 0.0
 
     def as_json(self) -> dict[str, Any]:
-        """The result as plain JSON values, for the report and the worker pipe."""
+        """The result as plain JSON values, for the report."""
         data = asdict(self)
         data["status"] = self.status.value
         return data

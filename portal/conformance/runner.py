@@ -121,8 +121,8 @@ class _Worker:
 
     def result(self, cancel: CancelToken) -> CheckResult | str:
         """The next check's result, or why the process gave none (crash, hang)."""
-        reply = self._wait(cancel)
-        return reply if isinstance(reply, str) else CheckResult.from_json(reply)
+        reply: CheckResult | str = self._wait(cancel)
+        return reply
 
     def _wait(self, cancel: CancelToken) -> Any:
         deadline = time.monotonic() + self.timeout_s

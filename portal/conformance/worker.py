@@ -53,4 +53,4 @@ def serve(
         result = execute(
             backend, checks[check_id], spec=spec, profile=profile, seed=seed, table=table
         )
-        conn.send(result.as_json())
+        conn.send(result)

@@ -7,8 +7,10 @@ import signal
 import sys
 import threading
 import types
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 import pytest
 
@@ -106,34 +108,45 @@ def test_the_worker_speaks_the_language_the_user_chose() -> None:
     assert outcome.results[0].message == "les conversions de type sont exactes"
 
 
-def _new_workers(run: object) -> list[BaseProcess]:
-    """The worker processes `run()` started that had not been joined when it returned."""
-    before = set(multiprocessing.active_children())
-    run()  # type: ignore[operator]
-    return [p for p in multiprocessing.active_children() if p not in before]
+def _ended_workers(run: Callable[[], object], monkeypatch: pytest.MonkeyPatch) -> list[BaseProcess]:
+    """The worker processes of `run()`, once ended: after the runner's threads that wait for that
+    are done (their join and ours at once would race for the exit code)."""
+    started: list[BaseProcess] = []
+    start = runner._Worker.__init__
 
+    def init(self: runner._Worker, *args: Any, **kwargs: Any) -> None:
+        start(self, *args, **kwargs)
+        started.append(self.process)
 
-def test_the_worker_ends_by_itself_after_its_last_check() -> None:
-    outcome: list[object] = []
-    workers = _new_workers(
-        lambda: outcome.append(run_profile("cpu-reference", "tensor-core-v1", only="casts"))
-    )
-    for process in workers:  # the run does not wait for its worker's exit
+    monkeypatch.setattr(runner._Worker, "__init__", init)
+    threads = set(threading.enumerate())
+    run()
+    for thread in set(threading.enumerate()) - threads:
+        thread.join(30)
+    for process in started:
         process.join(30)
-        assert process.exitcode == 0
+    return started
 
 
-def test_a_worker_that_does_not_end_after_its_last_check_is_killed() -> None:
+def test_the_worker_ends_by_itself_after_its_last_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    workers = _ended_workers(
+        lambda: run_profile("cpu-reference", "tensor-core-v1", only="casts"), monkeypatch
+    )
+    assert [p.exitcode for p in workers] == [0]  # not killed, though the run did not wait
+
+
+def test_a_worker_that_does_not_end_after_its_last_check_is_killed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     outcomes = []
-    workers = _new_workers(
+    workers = _ended_workers(
         lambda: outcomes.append(
             run_profile("array-api:tests.conformance.never_ends", "tensor-core-v1", only="casts")
-        )
+        ),
+        monkeypatch,
     )
     assert [r.status for r in outcomes[0].results] == [Status.PASS]  # the run is complete
-    assert len(workers) == 1
-    workers[0].join(30)  # killed 5 s after the last result
-    assert workers[0].exitcode == -signal.SIGKILL
+    assert [p.exitcode for p in workers] == [-signal.SIGKILL]  # 5 s after its last result
 
 
 def _modules_a_worker_imports(spec: str, profile: str, conn: Connection) -> None:
