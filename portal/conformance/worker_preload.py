@@ -9,6 +9,8 @@ code counts from the next run.
 from __future__ import annotations
 
 import gc
+import multiprocessing.popen_forkserver  # noqa: F401 - a worker unpickles its pipe end with it
+import pkgutil  # noqa: F401 - runpy's, to run the main script again in each worker
 from importlib import metadata
 
 import babel.support  # noqa: F401 - what set_locale imports, in a worker for another language
