@@ -108,12 +108,21 @@ class _Worker:
             args=(spec, profile, seed, check_ids, table, child, current_locale()),
             daemon=True,
         )
-        self.process.start()
-        child.close()
         self.timeout_s = timeout_s
+        self.unstarted: str | None = None
+        try:
+            self.process.start()
+        except (OSError, EOFError) as exc:  # the forkserver ended: a module it imported failed
+            self.unstarted = _("no process could be started for it ({error})").format(
+                error=f"{type(exc).__name__}: {exc}"
+            )
+        finally:
+            child.close()
 
     def handshake(self, cancel: CancelToken) -> tuple[str, Any]:
         """("ready", capabilities) or ("failed", why), within the check timeout."""
+        if self.unstarted is not None:
+            return "failed", self.unstarted
         reply = self._wait(cancel)
         if isinstance(reply, tuple):
             return reply
@@ -151,9 +160,10 @@ class _Worker:
 
     def stop(self) -> None:
         """Kill the process if it still runs and release the pipe."""
-        if self.process.is_alive():
-            self.process.kill()
-        self.process.join(5)
+        if self.process.pid is not None:  # it started
+            if self.process.is_alive():
+                self.process.kill()
+            self.process.join(5)
         self.conn.close()
 
     def close(self) -> None:

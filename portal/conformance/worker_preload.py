@@ -23,7 +23,10 @@ from portal.i18n import format_number
 # Capabilities name the backend's distribution version: the first lookup lists every folder of
 # sys.path (3 ms). importlib.metadata keys what it listed by the folder's mtime, so an install
 # after this point is still seen.
-metadata.version("numpy")
+try:
+    metadata.version("numpy")
+except metadata.PackageNotFoundError:  # a frozen build carries no distribution metadata
+    pass
 format_number(1.5)  # Babel's CLDR data of the source locale, read on first use
 # The server's objects live as long as it does: keeping them out of the collector means a
 # worker's collections neither walk them nor copy their pages.

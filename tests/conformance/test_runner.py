@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
+import subprocess
 import sys
 import threading
 import types
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -186,3 +189,28 @@ def test_the_forkserver_imports_what_the_main_script_took_names_from(
     main.answer = 42  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "__main__", main)
     assert runner._main_imports() == ["json", "portal.conformance.runner"]
+
+
+def test_a_forkserver_that_cannot_start_is_a_start_error(tmp_path: Path) -> None:
+    script = tmp_path / "main.py"
+    script.write_text(
+        "from tests.conformance import fails_in_forkserver  # noqa: F401\n"
+        "from portal.conformance.runner import StartError, run_profile\n"
+        "if __name__ == '__main__':\n"
+        "    try:\n"
+        "        run_profile('cpu-reference', 'tensor-core-v1', only='casts')\n"
+        "    except StartError as exc:\n"
+        "        print(exc.message)\n",
+        encoding="utf-8",
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert done.stdout.startswith("The backend cpu-reference could not start: no process")
