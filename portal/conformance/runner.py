@@ -255,9 +255,12 @@ def run_profile(
                 live = None
                 record(_error(check, spec, profile, seed, reply, time.perf_counter() - start))
         progress(len(checks), len(checks), _("done"))
-    finally:
+    except BaseException:  # a progress or on_result callback's: the rest of the run is not wanted
         if live is not None:
-            live.close()
+            live.stop()
+        raise
+    if live is not None:
+        live.close()
     return RunOutcome(
         spec,
         profile,

@@ -99,6 +99,30 @@ def test_cancel_stops_the_run_and_its_worker() -> None:
     assert seen == ["layer-norm.float32"]
 
 
+def test_a_run_ended_by_its_caller_stops_its_worker_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started: list[BaseProcess] = []
+    start = runner._Worker.__init__
+
+    def init(self: runner._Worker, *args: Any, **kwargs: Any) -> None:
+        start(self, *args, **kwargs)
+        started.append(self.process)
+
+    def shown(result: object) -> None:
+        raise RuntimeError("the window that listed results was closed")
+
+    monkeypatch.setattr(runner._Worker, "__init__", init)
+    with pytest.raises(RuntimeError, match="window"):
+        run_profile(  # softmax passes, then layer-norm would hang for an hour
+            "array-api:tests.conformance.hangs_in_var",
+            "tensor-core-v1",
+            only="[sl]*.float32",
+            on_result=shown,
+        )
+    assert [p.is_alive() for p in started] == [False]
+
+
 def test_the_worker_speaks_the_language_the_user_chose() -> None:
     from portal.i18n import current_locale, set_locale
 
