@@ -56,7 +56,7 @@ class RunOutcome:
         return 1 if bad or missing else 0
 
 
-def _context() -> ForkServerContext | SpawnContext:
+def worker_context() -> ForkServerContext | SpawnContext:
     """Where the OS has it, forkserver: every worker is still a fresh single-threaded process with
     no state, threads or locks of ours (it is forked from a clean server process, not from us,
     and imports the backend itself), but the server has imported and warmed everything else once
@@ -99,7 +99,7 @@ class _Worker:
         *,
         timeout_s: float,
     ) -> None:
-        context = _context()
+        context = worker_context()
         self.conn, child = context.Pipe(duplex=False)
         # The checks go with the process, so it starts on them as soon as it is ready, and ends
         # after the last: no check, and not the end, waits for a message from us.

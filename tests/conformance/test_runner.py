@@ -191,7 +191,7 @@ def _modules_a_worker_imports(spec: str, profile: str, conn: Connection) -> None
 
 def test_a_worker_imports_nothing_the_forkserver_could_have() -> None:
     run_profile("cpu-reference", "tensor-core-v1", only="casts")  # the server, as a run starts it
-    context = runner._context()
+    context = runner.worker_context()
     receive, send = context.Pipe(duplex=False)
     process = context.Process(
         target=_modules_a_worker_imports, args=("cpu-reference", "tensor-core-v1", send)

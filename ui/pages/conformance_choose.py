@@ -71,23 +71,32 @@ class Catalogue:
 
 
 def describe_backend(spec: str) -> BackendInfo:
-    """Load one backend and ask it what it offers; a failure becomes the reason shown."""
-    from portal.conformance.backends import load_backend
-    from portal.errors import PortalError
+    """Load one backend (in a child process) and ask what it offers; a failure is the reason."""
+    return describe_backends([spec])[0]
 
-    try:
-        caps = load_backend(spec).capabilities()
-    except PortalError as exc:
-        return BackendInfo(spec, problem=exc.message)
-    except Exception as exc:  # noqa: BLE001 - a broken vendor backend is listed, not fatal
-        return BackendInfo(spec, problem=f"{type(exc).__name__}: {exc}")
-    return BackendInfo(
-        spec,
-        caps.kind,
-        tuple(caps.dtypes),
-        tuple(caps.devices),
-        tuple(sorted(caps.versions.items())),
-    )
+
+def describe_backends(specs: list[str]) -> list[BackendInfo]:
+    """The backends' capabilities, read in a child process: a vendor's import that crashes or
+    hangs is that backend's reason, never the app's crash."""
+    from portal.conformance.probe import probe_backends
+
+    found = probe_backends(specs)
+    infos = []
+    for spec in specs:
+        caps = found[spec]
+        if isinstance(caps, str):
+            infos.append(BackendInfo(spec, problem=caps))
+            continue
+        infos.append(
+            BackendInfo(
+                spec,
+                caps.kind,
+                tuple(caps.dtypes),
+                tuple(caps.devices),
+                tuple(sorted(caps.versions.items())),
+            )
+        )
+    return infos
 
 
 def read_catalogue() -> Catalogue:
@@ -99,7 +108,7 @@ def read_catalogue() -> Catalogue:
         ProfileInfo(name, PROFILE_KINDS[name], tuple((c.id, c.required) for c in checks))
         for name, checks in sorted(PROFILES.items())
     ]
-    return Catalogue([describe_backend(name) for name in backend_names()], profiles)
+    return Catalogue(describe_backends(backend_names()), profiles)
 
 
 def kind_label(kind: str) -> str:
