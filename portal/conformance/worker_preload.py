@@ -28,6 +28,26 @@ try:
 except metadata.PackageNotFoundError:  # a frozen build carries no distribution metadata
     pass
 format_number(1.5)  # Babel's CLDR data of the source locale, read on first use
+
+
+def _warm_numpy() -> None:
+    """Run the tensor checks once on the NumPy reference, here in the server: NumPy fills its
+    caches (ufunc loops, dtype promotion, the linalg and random modules' state) on first use, and
+    a worker forked from a warm server starts its checks without paying that again. No vendor
+    code runs: the reference is NumPy, which every tensor check imports anyway."""
+    from portal.conformance.backends import cpu_reference
+    from portal.conformance.catalogue import execute, profile_checks
+    from portal.conformance.tolerances import load_table
+
+    backend, table = cpu_reference(), load_table()
+    for check in profile_checks("tensor-core-v1"):
+        if not check.id.startswith("performance."):  # timing loops: nothing more to warm
+            execute(
+                backend, check, spec="cpu-reference", profile="tensor-core-v1", seed=0, table=table
+            )
+
+
+_warm_numpy()
 # The server's objects live as long as it does: keeping them out of the collector means a
 # worker's collections neither walk them nor copy their pages.
 gc.freeze()

@@ -71,7 +71,7 @@ def main() -> int:
     """Measure both sides alternately; print medians, the total and the ratio."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--backend", default="cpu-reference")
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=21)  # a run is ~0.1 s: medians need many
     args = parser.parse_args()
     in_proc, runner = [], []
     for run in range(args.runs):
