@@ -15,7 +15,10 @@ COMPILED := $(CATALOGS:.po=.mo)
 # Elsewhere (macOS, Windows) PyPI's wheel is the CPU build already.
 TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 ifeq ($(shell uname -s),Linux)
-TORCH_CPU := $(BIN)/python -m pip install --quiet --extra-index-url $(TORCH_CPU_INDEX) 'torch==2.13.0+cpu'
+# pip's own indexes and wheel caches first (no retries against an index this machine may not
+# reach, for every dependency), PyTorch's CPU index only when they lack the wheel.
+TORCH_CPU := $(BIN)/python -m pip install --quiet 'torch==2.13.0+cpu' 2>/dev/null \
+	|| $(BIN)/python -m pip install --quiet --extra-index-url $(TORCH_CPU_INDEX) 'torch==2.13.0+cpu'
 else
 TORCH_CPU := @true
 endif

@@ -30,6 +30,7 @@ from portal.plugins.keys import load_public_key, own_public_key_path
 from portal.plugins.publish import queue_key_registration
 from portal.sync.http import TransientError, request_with_retries
 from portal.sync.outbox import FileToUpload, enqueue
+from portal.sync.reads import get_signed_in, unexpected
 
 if TYPE_CHECKING:
     import httpx
@@ -252,26 +253,9 @@ def _marketplace_reports(
     market: Marketplace, tokens: TokenStore, cancel: CancelToken
 ) -> dict[str, tuple[Certification, str | None]]:
     """The organisation's submitted reports: SHA-256 → (verdict, why)."""
-    import httpx
-
-    bearer = access_token(market, tokens)
-    try:
-        with market.client() as client:
-            response = _get(client, bearer, cancel)
-            if response.status_code == 401:
-                response = _get(client, access_token(market, tokens, rejected=bearer), cancel)
-    except (httpx.HTTPError, TransientError) as exc:
-        raise NetworkError(
-            _("The marketplace at {url} could not be reached ({problem}).").format(
-                url=market.url, problem=_reason(exc)
-            )
-        ) from exc
+    response = get_signed_in(market, tokens, REPORTS_PATH, cancel=cancel)
     if response.status_code != 200:
-        raise NetworkError(
-            _("The marketplace answered {what} with an unexpected {status}.").format(
-                what=REPORTS_PATH, status=response.status_code
-            )
-        )
+        raise unexpected(REPORTS_PATH, response)
     try:
         return {
             str(r["sha256"]): (
@@ -291,9 +275,3 @@ def _marketplace_reports(
 def _reason(exc: Exception) -> str:
     """What went wrong on the wire, briefly: a retried failure keeps the last one's name."""
     return str(exc) if isinstance(exc, TransientError) and str(exc) else type(exc).__name__
-
-
-def _get(client: httpx.Client, bearer: str, cancel: CancelToken) -> httpx.Response:
-    return request_with_retries(
-        client, "GET", REPORTS_PATH, headers={"Authorization": f"Bearer {bearer}"}, cancel=cancel
-    )

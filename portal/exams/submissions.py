@@ -315,10 +315,7 @@ def fetch_results(
 
     Asks nothing when every submission kept here already has its result.
     """
-    import httpx
-
-    from portal.auth.oauth import NetworkError, access_token
-    from portal.sync.http import TransientError, request_with_retries
+    from portal.sync.reads import get_signed_in, unexpected
 
     with store.session() as session:
         waiting = set(
@@ -330,28 +327,9 @@ def fetch_results(
         )
     if not waiting:
         return 0
-    bearer = access_token(market, tokens)
-    try:
-        with market.client() as client:
-            response = request_with_retries(
-                client,
-                "GET",
-                SUBMISSIONS_PATH,
-                headers={"Authorization": f"Bearer {bearer}"},
-                cancel=cancel,
-            )
-    except (httpx.HTTPError, TransientError) as exc:
-        raise NetworkError(
-            _("The marketplace at {url} could not be reached ({problem}).").format(
-                url=market.url, problem=type(exc).__name__
-            )
-        ) from exc
+    response = get_signed_in(market, tokens, SUBMISSIONS_PATH, cancel=cancel)
     if response.status_code != 200:
-        raise NetworkError(
-            _("The marketplace answered {what} with an unexpected {status}.").format(
-                what=SUBMISSIONS_PATH, status=response.status_code
-            )
-        )
+        raise unexpected(SUBMISSIONS_PATH, response)
     try:
         body = response.json()
     except ValueError:

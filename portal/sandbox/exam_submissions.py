@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from cryptography.hazmat.primitives import serialization
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -23,11 +22,11 @@ from portal.exams.journal import canonical
 from portal.exams.model import ExamContent, answer_problem
 from portal.exams.scoring import ScoreReport, ScoringError, score
 from portal.exams.seal import SealError, Submission, envelope_key_id, open_sealed
-from portal.plugins.dsse import key_id, public_key_from_pem
+from portal.plugins.dsse import public_key_from_pem
 from portal.sandbox.certificates import issue_certificate, issuer_url
 from portal.sandbox.idempotency import Attempt, attempt, replay, respond
 from portal.sandbox.oauth import Db, bearer_user
-from portal.sandbox.partners import KeyRegistration, _public_key
+from portal.sandbox.partners import KeyRegistration, registered_pem
 from portal.sandbox.problems import ProblemError
 from portal.sandbox.store import SandboxBase, User, now
 
@@ -146,11 +145,7 @@ def register_device_key(db: Db, user: Caller, unsafe: Unsafe, body: KeyRegistrat
     """Register a device key (201), again with no effect (200); another organisation's is 409."""
     if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
         return replayed
-    public = _public_key(body.public_key.strip())
-    if key_id(public) != body.key_id:
-        raise ProblemError(
-            422, f"key_id {body.key_id} is not this key's fingerprint, {key_id(public)}."
-        )
+    pem = registered_pem(body)
     known = db.get(DeviceKey, body.key_id)
     if known is not None and known.organisation_id != user.organisation_id:
         raise ProblemError(
@@ -158,9 +153,6 @@ def register_device_key(db: Db, user: Caller, unsafe: Unsafe, body: KeyRegistrat
         )
     status = 200 if known is not None else 201
     if known is None:
-        pem = public.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode("ascii")
         known = DeviceKey(key_id=body.key_id, organisation_id=user.organisation_id, public_key=pem)
         db.add(known)
         db.flush()

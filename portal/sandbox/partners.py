@@ -82,6 +82,18 @@ def _registered(key: SigningKey) -> RegisteredKey:
     return RegisteredKey(key_id=key.key_id, public_key=key.public_key, created_at=key.created_at)
 
 
+def registered_pem(body: KeyRegistration) -> str:
+    """The PEM of the key a registration sends, once its fingerprint is checked; else a 422."""
+    public = _public_key(body.public_key.strip())
+    if key_id(public) != body.key_id:
+        raise ProblemError(
+            422, f"key_id {body.key_id} is not this key's fingerprint, {key_id(public)}."
+        )
+    return public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+
+
 def _public_key(text: str) -> Ed25519PublicKey:
     """The Ed25519 key in `text`, PEM or raw base64, else a 422 that says which forms work."""
     if "-----BEGIN" in text:
@@ -118,11 +130,7 @@ def register_key(db: Db, user: Caller, unsafe: Unsafe, body: KeyRegistration) ->
     """Register a signing key (201), again with no effect (200); another organisation's is 409."""
     if (replayed := replay(db, user.organisation_id, unsafe)) is not None:
         return replayed
-    public = _public_key(body.public_key.strip())
-    if key_id(public) != body.key_id:
-        raise ProblemError(
-            422, f"key_id {body.key_id} is not this key's fingerprint, {key_id(public)}."
-        )
+    pem = registered_pem(body)
     known = db.get(SigningKey, body.key_id)
     if known is not None and known.organisation_id != user.organisation_id:
         raise ProblemError(
@@ -132,9 +140,6 @@ def register_key(db: Db, user: Caller, unsafe: Unsafe, body: KeyRegistration) ->
         )
     status = 200 if known is not None else 201
     if known is None:
-        pem = public.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        ).decode("ascii")
         known = SigningKey(key_id=body.key_id, organisation_id=user.organisation_id, public_key=pem)
         db.add(known)
         db.flush()
